@@ -1,0 +1,1 @@
+"""One package per outside system; importing this registers every installed connector."""

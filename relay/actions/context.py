@@ -1,0 +1,64 @@
+"""What an action sees: the event, its rule, templates, mappings, connectors, and effect()."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+from relay.effects import EffectOutcome
+from relay.engine.model import Mapping, Rule
+from relay.inbox import Claimed
+from relay.templating import render_value
+
+if TYPE_CHECKING:
+    from relay.runtime import Runtime
+
+
+@dataclass
+class PlannedWrite:
+    """In a dry run, effects are described instead of performed."""
+
+    rule: str
+    action: str
+    key: str
+    target: str | None
+    detail: dict[str, Any]
+
+
+@dataclass
+class ActionContext:
+    runtime: "Runtime"
+    event: Claimed
+    rule: Rule
+    index: int
+    action: str
+    context: dict[str, Any]
+    dry_run: bool = False
+    plan: list[PlannedWrite] = field(default_factory=list)
+
+    def key(self, suffix: str = "") -> str:
+        """Deterministic idempotency key: rule + triggering event + action position (+ suffix)."""
+        raw = f"{self.rule.id}|{self.event.source}|{self.event.idem_key}|{self.index}|{suffix}"
+        return raw if len(raw) <= 200 else f"{self.rule.id[:80]}|sha256:{hashlib.sha256(raw.encode()).hexdigest()}"
+
+    def render(self, value: Any, **extra: Any) -> Any:
+        return render_value(value, {**self.context, **extra} if extra else self.context)
+
+    def mapping(self, name: str) -> Mapping:
+        return self.runtime.config.mappings[name]
+
+    def connector(self, name: str) -> Any:
+        return self.runtime.connector(name)
+
+    def trace(self, step: str, message: str, **detail: Any) -> None:
+        if not self.dry_run:
+            self.runtime.tracer.add(self.event.id, step, message, rule=self.rule.id, action=self.action, **detail)
+
+    def effect(self, do: Callable[[], Any], find_existing: Callable[[], Any] | None = None, *, suffix: str = "",
+               target: str | None = None, describe: dict[str, Any] | None = None) -> EffectOutcome:
+        """Run an outbound write at most once for this rule, event and action (see relay.effects)."""
+        key = self.key(suffix)
+        if self.dry_run:
+            self.plan.append(PlannedWrite(self.rule.id, self.action, key, target, describe or {}))
+            return EffectOutcome(key, None, {}, "planned")
+        return self.runtime.effects.run(key, self.action, do, find_existing, event_id=self.event.id, target=target)

@@ -1,0 +1,67 @@
+"""The shape of `config.yaml`. Unknown keys are errors: a typo must never pass silently."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from relay.templating import TemplateStr
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class StoreConfig(Strict):
+    url: str = Field("sqlite:///relay.db", description="SQLAlchemy URL: sqlite:///file.db or postgresql+psycopg://user:pass@host/db")
+
+
+class WebConfig(Strict):
+    host: str = Field("127.0.0.1", description="address the web server binds to")
+    port: int = Field(8080, ge=0, le=65535)
+    threads: int = Field(8, ge=1, le=256, description="waitress worker threads")
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="larger request bodies are refused with 413")
+
+
+class WorkerConfig(Strict):
+    threads: int = Field(4, ge=1, le=64, description="events processed at once (never two of one entity)")
+    poll_seconds: float = Field(0.2, gt=0, le=60, description="how often an idle worker looks for work")
+    lease_seconds: float = Field(30.0, ge=1, description="a claimed event whose worker stops renewing for this long is taken over")
+    max_attempts: int = Field(8, ge=1, le=100, description="tries before an event goes to dead letters")
+    backoff_initial_seconds: float = Field(1.0, gt=0)
+    backoff_max_seconds: float = Field(300.0, gt=0)
+
+
+class SchedulerConfig(Strict):
+    tick_seconds: float = Field(1.0, gt=0, le=3600, description="how often due timers are fired")
+
+
+class LoggingConfig(Strict):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["json", "text"] = "json"
+
+
+class WebhookSourceConfig(Strict):
+    """A generic JSON webhook (n8n, Albato, a script): authenticated by HMAC or a shared token."""
+
+    type: Literal["webhook"]
+    auth: Literal["hmac-sha256", "token"] = Field("hmac-sha256", description="hmac-sha256: hex HMAC of the body in `header`; token: the secret itself in `header`")
+    header: str = "X-Relay-Signature"
+    secret: SecretStr
+    kind: TemplateStr = Field("webhook", description="event kind, a template over `payload` and `headers`")
+    entity_key: TemplateStr = Field("", description="events with the same key are processed in order, one at a time; empty: each event is its own entity")
+    idempotency_key: TemplateStr = Field("", description="template giving the sender's event id; empty: a hash of the body")
+
+
+class RelayConfig(Strict):
+    mode: Literal["live", "sandbox"] = Field("live", description="sandbox: connectors point at the built-in emulators")
+    store: StoreConfig = StoreConfig()
+    web: WebConfig = WebConfig()
+    worker: WorkerConfig = WorkerConfig()
+    scheduler: SchedulerConfig = SchedulerConfig()
+    logging: LoggingConfig = LoggingConfig()
+    sources: dict[str, dict] = Field(default_factory=dict, description="inbound webhooks by name: POST /hooks/<name>")
+    connectors: dict[str, dict] = Field(default_factory=dict, description="outside systems by name, each with its own settings")
+    rules: list[str] = Field(default_factory=lambda: ["rules/*.yaml"], description="rule files (globs, relative to config.yaml); *_test.yaml files are rule tests")
+    mappings: list[str] = Field(default_factory=lambda: ["mappings/*.yaml"], description="mapping files (globs)")
+    plugins: list[str] = Field(default_factory=list, description="Python modules imported at start; they may register actions and source types")

@@ -1,0 +1,161 @@
+"""The inbox: a durable queue with per-entity ordering, leases and dead letters.
+
+An event is claimed only when no earlier event of the same entity is waiting or running, so two
+events of one deal are never processed at once and never out of order. A claim is a lease: a worker
+that dies stops renewing it, and another worker (or the same one restarted) takes the event over.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Sequence
+
+from sqlalchemy import and_, exists, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, aliased
+
+from relay.intake.base import IncomingEvent
+from relay.store import Store, utcnow
+from relay.store.schema import DeadLetter, InboxEvent, TraceStep
+
+ACTIVE = ("pending", "processing")
+CLAIM_LOCK = 727002  # PostgreSQL advisory lock id: claims are serialized so ordering checks see each other
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    source: str
+    kind: str
+    entity_key: str
+    idem_key: str
+    payload: dict[str, Any]
+    attempts: int
+    received_at: datetime
+
+
+def insert_events(session: Session, store: Store, source: str, events: Sequence[IncomingEvent]) -> int:
+    """Insert inside the caller's transaction, skipping (source, idem_key) pairs already stored."""
+    now = utcnow()
+    insert = pg_insert if store.is_postgres else sqlite_insert
+    stored = 0
+    for e in events:
+        row = dict(source=source, kind=e.kind[:128], entity_key=e.entity_key[:255], idem_key=e.idem_key[:255],
+                   payload=e.payload, received_at=now, status="pending", attempts=0, next_attempt_at=now)
+        result = session.execute(insert(InboxEvent).values(**row).on_conflict_do_nothing(index_elements=["source", "idem_key"]))
+        stored += result.rowcount or 0
+    return stored
+
+
+class Inbox:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def add(self, source: str, events: Sequence[IncomingEvent]) -> tuple[int, int]:
+        """Store events; a repeat of a stored (source, idem_key) is skipped. Returns (stored, duplicates)."""
+        if not events:
+            return 0, 0
+        with self.store.session() as s:
+            stored = insert_events(s, self.store, source, events)
+        return stored, len(events) - stored
+
+    def claim(self, worker_id: str, limit: int, lease_seconds: float) -> list[Claimed]:
+        """Take up to `limit` ready events, at most one per entity, leased to `worker_id`."""
+        now = utcnow()
+        earlier = aliased(InboxEvent)
+        blocked = exists().where(and_(earlier.entity_key == InboxEvent.entity_key, earlier.status.in_(ACTIVE),
+                                      earlier.id < InboxEvent.id))
+        running = exists().where(and_(earlier.entity_key == InboxEvent.entity_key, earlier.status == "processing"))
+        query = (select(InboxEvent).where(InboxEvent.status == "pending", InboxEvent.next_attempt_at <= now, ~blocked, ~running)
+                 .order_by(InboxEvent.id).limit(limit))
+        with self.store.session() as s:
+            if self.store.is_postgres:
+                s.execute(text(f"SELECT pg_advisory_xact_lock({CLAIM_LOCK})"))
+            picked = s.scalars(query).all()
+            lease = now + timedelta(seconds=lease_seconds)
+            out = []
+            for ev in picked:
+                ev.status, ev.claimed_by, ev.lease_until, ev.attempts = "processing", worker_id, lease, ev.attempts + 1
+                out.append(Claimed(ev.id, ev.source, ev.kind, ev.entity_key, ev.idem_key, ev.payload, ev.attempts, ev.received_at))
+        return out
+
+    def renew(self, worker_id: str, event_ids: Sequence[int], lease_seconds: float) -> None:
+        if not event_ids:
+            return
+        with self.store.session() as s:
+            s.execute(update(InboxEvent).where(InboxEvent.id.in_(event_ids), InboxEvent.claimed_by == worker_id,
+                                               InboxEvent.status == "processing")
+                      .values(lease_until=utcnow() + timedelta(seconds=lease_seconds)))
+
+    def recover_expired(self, max_attempts: int) -> list[int]:
+        """Events whose worker died mid-way go back to pending (or to dead letters if they keep killing workers)."""
+        now = utcnow()
+        with self.store.session() as s:
+            stale = s.scalars(select(InboxEvent).where(InboxEvent.status == "processing", InboxEvent.lease_until < now)).all()
+            for ev in stale:
+                note = f"worker {ev.claimed_by} stopped while processing (attempt {ev.attempts})"
+                s.add(TraceStep(event_id=ev.id, at=now, step="recovered", message=note, detail=None))
+                if ev.attempts >= max_attempts:
+                    self._to_dead(s, ev, f"{note}; gave up after {ev.attempts} attempts", now)
+                else:
+                    ev.status, ev.claimed_by, ev.lease_until, ev.next_attempt_at = "pending", None, None, now
+            return [ev.id for ev in stale]
+
+    def finish(self, event_id: int, worker_id: str) -> bool:
+        """Mark done; False if the lease was lost meanwhile (another worker owns the event now)."""
+        with self.store.session() as s:
+            result = s.execute(update(InboxEvent).where(InboxEvent.id == event_id, InboxEvent.claimed_by == worker_id,
+                                                        InboxEvent.status == "processing")
+                               .values(status="done", finished_at=utcnow(), lease_until=None, last_error=None))
+            return bool(result.rowcount)
+
+    def retry_later(self, event_id: int, worker_id: str, delay_seconds: float, error: str) -> None:
+        with self.store.session() as s:
+            s.execute(update(InboxEvent).where(InboxEvent.id == event_id, InboxEvent.claimed_by == worker_id)
+                      .values(status="pending", claimed_by=None, lease_until=None, last_error=error,
+                              next_attempt_at=utcnow() + timedelta(seconds=delay_seconds)))
+
+    def dead(self, event_id: int, reason: str) -> None:
+        with self.store.session() as s:
+            ev = s.get(InboxEvent, event_id)
+            if ev is not None:
+                self._to_dead(s, ev, reason, utcnow())
+
+    @staticmethod
+    def _to_dead(s: Any, ev: InboxEvent, reason: str, now: datetime) -> None:
+        ev.status, ev.last_error, ev.finished_at, ev.lease_until = "dead", reason, now, None
+        letter = s.scalar(select(DeadLetter).where(DeadLetter.event_id == ev.id))
+        if letter is None:
+            s.add(DeadLetter(event_id=ev.id, reason=reason, attempts=ev.attempts, failed_at=now))
+        else:
+            letter.reason, letter.attempts, letter.failed_at, letter.resolved_at = reason, ev.attempts, now, None
+
+    def replay(self, event_ids: Sequence[int]) -> int:
+        """Queue events again. Effects already done are found by key, so a replay never repeats a write."""
+        now = utcnow()
+        with self.store.session() as s:
+            count = 0
+            for ev in s.scalars(select(InboxEvent).where(InboxEvent.id.in_(event_ids), InboxEvent.status != "processing")):
+                ev.status, ev.attempts, ev.next_attempt_at, ev.claimed_by, ev.last_error = "pending", 0, now, None, None
+                for letter in s.scalars(select(DeadLetter).where(DeadLetter.event_id == ev.id, DeadLetter.resolved_at.is_(None))):
+                    letter.resolved_at = now
+                s.add(TraceStep(event_id=ev.id, at=now, step="replay", message="queued again by an admin", detail=None))
+                count += 1
+            return count
+
+    def dead_ids(self) -> list[int]:
+        with self.store.session() as s:
+            return list(s.scalars(select(InboxEvent.id).where(InboxEvent.status == "dead").order_by(InboxEvent.id)))
+
+    def depth(self) -> dict[str, int]:
+        with self.store.session() as s:
+            return {status: n for status, n in s.execute(select(InboxEvent.status, func.count()).group_by(InboxEvent.status))}
+
+    def oldest_pending_age(self) -> float | None:
+        with self.store.session() as s:
+            # Ids grow with arrival, so the lowest active id is the oldest (and keeps the column's type).
+            oldest = s.scalar(select(InboxEvent.received_at).where(InboxEvent.status.in_(ACTIVE)).order_by(InboxEvent.id).limit(1))
+        if oldest is None:
+            return None
+        return max(0.0, (utcnow() - oldest).total_seconds())

@@ -1,0 +1,1 @@
+"""Intake: authenticate, parse, store, acknowledge. Nothing slow happens here."""

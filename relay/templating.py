@@ -1,0 +1,73 @@
+"""Templates and conditions in rules: Jinja2's sandbox, never eval.
+
+Admins write `{{ deal.TITLE }}` in action fields and `deal.OPPORTUNITY > 1000` in conditions.
+Syntax is checked when the config loads, so a typo fails `app.py check`, not a live event.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated, Any
+
+from jinja2 import StrictUndefined, TemplateSyntaxError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from pydantic import AfterValidator
+
+_env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+
+class TemplateError(ValueError):
+    """A template or condition could not be rendered (syntax, or a name it refers to is missing)."""
+
+
+def _syntax(text: str, kind: str) -> str:
+    try:
+        if kind == "expression":
+            _compile_expression(text)
+        else:
+            _compile_template(text)
+    except TemplateSyntaxError as exc:
+        raise ValueError(f"{kind} syntax error: {exc.message}") from None
+    return text
+
+
+@lru_cache(maxsize=4096)
+def _compile_template(text: str) -> Any:
+    return _env.from_string(text)
+
+
+@lru_cache(maxsize=4096)
+def _compile_expression(text: str) -> Any:
+    return _env.compile_expression(text, undefined_to_none=False)
+
+
+def render(text: str, context: dict[str, Any]) -> str:
+    """Render a template string; plain strings without `{` come back untouched and cheaply."""
+    if "{" not in text:
+        return text
+    try:
+        return str(_compile_template(text).render(**context))
+    except Exception as exc:  # jinja raises many types; the admin needs one clear message
+        raise TemplateError(f"template {text!r}: {exc}") from None
+
+
+def evaluate(expression: str, context: dict[str, Any]) -> Any:
+    """Evaluate a condition expression (`deal.STAGE_ID == 'C1:NEW'`) in the sandbox."""
+    try:
+        return _compile_expression(expression)(**context)
+    except Exception as exc:
+        raise TemplateError(f"condition {expression!r}: {exc}") from None
+
+
+def render_value(value: Any, context: dict[str, Any]) -> Any:
+    """Render every string inside nested dicts/lists, leaving other values as they are."""
+    if isinstance(value, str):
+        return render(value, context)
+    if isinstance(value, dict):
+        return {k: render_value(v, context) for k, v in value.items()}
+    if isinstance(value, list):
+        return [render_value(v, context) for v in value]
+    return value
+
+
+TemplateStr = Annotated[str, AfterValidator(lambda s: _syntax(s, "template"))]
+Expression = Annotated[str, AfterValidator(lambda s: _syntax(s, "expression"))]

@@ -1,0 +1,81 @@
+"""Flask app: POST /hooks/<source>[/<name>], GET /healthz, GET /metrics."""
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from relay.intake.base import InboundRequest, Rejected
+from relay.redact import REDACTOR
+from relay.worker import live_workers
+
+if TYPE_CHECKING:
+    from relay.runtime import Runtime
+
+log = logging.getLogger("relay.web")
+
+
+def create_app(runtime: "Runtime") -> Flask:
+    app = Flask("relay")
+    app.config["MAX_CONTENT_LENGTH"] = runtime.config.settings.web.max_body_bytes
+    app.extensions["relay"] = runtime
+
+    @app.post("/hooks/<source>")
+    @app.post("/hooks/<source>/<path:sub>")
+    def hook(source: str, sub: str = "") -> tuple[Response, int]:
+        return _intake(runtime, source, sub)
+
+    @app.get("/healthz")
+    def healthz() -> tuple[Response, int]:
+        store_ok = runtime.store.ping()
+        body: dict[str, Any] = {"store": "ok" if store_ok else "unreachable"}
+        if store_ok:
+            body["workers_alive"] = live_workers(runtime, within_seconds=max(15.0, runtime.config.settings.worker.lease_seconds))
+            body["oldest_pending_seconds"] = runtime.inbox.oldest_pending_age()
+            body["queue"] = runtime.inbox.depth()
+        healthy = store_ok and body["workers_alive"] > 0
+        body["status"] = "ok" if healthy else "degraded"
+        return jsonify(body), 200 if healthy else 503
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        return Response(runtime.metrics.render(), mimetype="text/plain; version=0.0.4")
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> tuple[Response, int]:
+        code = exc.code or 500
+        return jsonify({"error": exc.name, "reason": exc.description}), code
+
+    return app
+
+
+def _intake(runtime: "Runtime", source_name: str, sub: str) -> tuple[Response, int]:
+    metrics = runtime.metrics
+    source = runtime.sources.get(source_name)
+    if source is None:
+        metrics.rejected.labels("unknown", "404").inc()
+        return jsonify({"error": "unknown source", "reason": f"no source named {source_name!r} is configured"}), 404
+    try:
+        body = request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        metrics.rejected.labels(source_name, "413").inc()
+        limit = runtime.config.settings.web.max_body_bytes
+        return jsonify({"error": "too large", "reason": f"request body is larger than {limit} bytes"}), 413
+    inbound = InboundRequest(source=source_name, subpath=sub, method=request.method,
+                             headers={k.lower(): v for k, v in request.headers.items()}, body=body,
+                             query=request.args.to_dict(), remote_addr=request.remote_addr or "")
+    try:
+        events = source.accept(inbound)
+    except Rejected as exc:
+        metrics.rejected.labels(source_name, str(exc.status)).inc()
+        reason = REDACTOR.text(exc.reason)
+        log.info("rejected a request to /hooks/%s: %s", source_name, reason, extra={"status": exc.status})
+        return jsonify({"error": "rejected", "reason": reason}), exc.status
+    stored, duplicates = runtime.inbox.add(source_name, events)
+    if stored:
+        metrics.received.labels(source_name).inc(stored)
+    if duplicates:
+        metrics.duplicates.labels(source_name).inc(duplicates)
+    return jsonify({"accepted": stored, "duplicates": duplicates}), 200
