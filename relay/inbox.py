@@ -43,8 +43,9 @@ def insert_events(session: Session, store: Store, source: str, events: Sequence[
     for e in events:
         row = dict(source=source, kind=e.kind[:128], entity_key=e.entity_key[:255], idem_key=e.idem_key[:255],
                    payload=e.payload, received_at=now, status="pending", attempts=0, next_attempt_at=now)
-        result = session.execute(insert(InboxEvent).values(**row).on_conflict_do_nothing(index_elements=["source", "idem_key"]))
-        stored += result.rowcount or 0
+        statement = insert(InboxEvent).values(**row).on_conflict_do_nothing(index_elements=["source", "idem_key"])
+        # RETURNING tells reliably whether a row went in; rowcount is -1 on some drivers.
+        stored += len(session.execute(statement.returning(InboxEvent.id)).all())
     return stored
 
 

@@ -110,14 +110,14 @@ def load_config(path: str | os.PathLike[str], environ: dict[str, str] | None = N
         raise ConfigError(problems)
     if not isinstance(doc.data, dict):
         raise ConfigError(problems + [ConfigProblem(doc.file, 1, "", "expected a mapping of settings at the top level")])
-    settings = _validate(RelayConfig, doc.data, doc, (), problems)
-    if settings is None:
-        raise ConfigError(problems)
+    validated = _validate(RelayConfig, doc.data, doc, (), problems)
+    settings = validated or _fallback_settings(doc.data)
     loaded = LoadedConfig(settings=settings, base_dir=config_path.resolve().parent, file=doc.file, files=[doc.file])
     loaded.secrets |= doc.secret_values
-    _load_plugins(settings, doc, problems)
-    _load_sources(loaded, doc, problems)
-    _load_connectors(loaded, doc, problems)
+    if validated is not None:
+        _load_plugins(settings, doc, problems)
+        _load_sources(loaded, doc, problems)
+        _load_connectors(loaded, doc, problems)
     docs = {doc.file: doc}
     for file in _expand(loaded.base_dir, settings.mappings):
         _load_mappings(loaded, file, environ, problems, docs)
@@ -129,6 +129,21 @@ def load_config(path: str | os.PathLike[str], environ: dict[str, str] | None = N
     if problems:
         raise ConfigError(problems)
     return loaded
+
+
+def _fallback_settings(raw: dict[str, Any]) -> RelayConfig:
+    """Settings good enough to keep checking rule and mapping files after config.yaml itself failed,
+    so one run of `check` reports every problem. Never used to start the relay (problems exist)."""
+    def names(key: str) -> dict[str, dict[str, Any]]:
+        value = raw.get(key)
+        return {str(k): {} for k in value} if isinstance(value, dict) else {}
+
+    def globs(key: str, default: list[str]) -> list[str]:
+        value = raw.get(key, default)
+        return value if isinstance(value, list) and all(isinstance(v, str) for v in value) else default
+
+    return RelayConfig.model_construct(sources=names("sources"), connectors=names("connectors"), plugins=[],
+                                       rules=globs("rules", ["rules/*.yaml"]), mappings=globs("mappings", ["mappings/*.yaml"]))
 
 
 def _load_plugins(settings: RelayConfig, doc: YamlDoc, problems: list[ConfigProblem]) -> None:
@@ -208,7 +223,7 @@ def _load_rules(loaded: LoadedConfig, file: Path, environ: dict[str, str] | None
         rule = _validate(Rule, raw, part, path, problems)
         if rule is None:
             continue
-        rule = rule.model_copy(update={"file": part.file})
+        rule = rule.model_copy(update={"file": part.file, "position": i})
         for j, item in enumerate(rule.do):
             call = _action_call(item, part, path + ("do", j), problems)
             if call is not None:
@@ -232,13 +247,13 @@ def _action_call(item: dict[str, Any], doc: YamlDoc, path: Path_, problems: list
 
 def _cross_check(loaded: LoadedConfig, docs: dict[str, YamlDoc], problems: list[ConfigProblem]) -> None:
     """References between files: rule ids unique, sources exist, named mappings exist."""
-    known_sources = set(loaded.sources) | set(loaded.connectors) | RESERVED_SOURCES
+    # Names as configured (even if their settings failed), so one mistake does not cascade.
+    known_sources = set(loaded.settings.sources) | set(loaded.settings.connectors) | RESERVED_SOURCES
     seen: dict[str, str] = {}
     used_mappings: set[str] = set()
     for rule in loaded.rules:
         doc = docs[rule.file]
-        index = next(i for i, r in enumerate(doc.data["rules"]) if isinstance(r, dict) and r.get("id") == rule.id)
-        path: Path_ = ("rules", index)
+        path: Path_ = ("rules", rule.position)
         if rule.id in seen:
             problems.append(ConfigProblem(doc.file, doc.line_of(path + ("id",)), dotted(path + ("id",)), f"rule id {rule.id!r} is already used in {seen[rule.id]}"))
         seen[rule.id] = rule.file

@@ -33,6 +33,7 @@ class Rule(Strict):
     when: When
     do: list[dict[str, Any]] = Field(min_length=1, description="actions, each `- action_name: {params}`")
     file: str = ""
+    position: int = 0
     actions: list[ActionCall] = Field(default_factory=list, exclude=True)
 
 
