@@ -80,12 +80,16 @@ class Effects:
     def _begin(self, key: str, action: str, event_id: int | None, target: str | None) -> Effect | None:
         """Insert the `started` row; return the existing row when the key was seen before."""
         now = utcnow()
+        # The steps that led here are written with the intent, so a crash keeps the "why".
+        steps = self.tracer.take()
         try:
             with self.store.session() as s:
+                s.add_all(steps)
                 s.add(Effect(key=key, event_id=event_id, action=action, status="started", target=target, started_at=now, tries=1))
             return None
         except IntegrityError:
             with self.store.session() as s:
+                s.add_all(steps)
                 row = s.get(Effect, key)
                 assert row is not None
                 if row.status != "done":

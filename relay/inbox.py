@@ -13,6 +13,7 @@ from typing import Any, Sequence
 from sqlalchemy import and_, exists, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 
 from relay.intake.base import IncomingEvent
@@ -35,17 +36,31 @@ class Claimed:
     received_at: datetime
 
 
-def insert_events(session: Session, store: Store, source: str, events: Sequence[IncomingEvent]) -> int:
+_INSERT_CACHE: dict[str, Any] = {}
+
+
+def _insert_statement(dialect: str) -> Any:
+    """Built once per dialect: constructing an INSERT per request costs more than running it."""
+    if dialect not in _INSERT_CACHE:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        table = InboxEvent.__table__
+        _INSERT_CACHE[dialect] = (insert(table).on_conflict_do_nothing(index_elements=["source", "idem_key"])
+                                  .returning(table.c.id))  # RETURNING says whether a row went in; rowcount is -1 on some drivers
+    return _INSERT_CACHE[dialect]
+
+
+def insert_events(connection: Connection | Session, store: Store, source: str, events: Sequence[IncomingEvent]) -> int:
     """Insert inside the caller's transaction, skipping (source, idem_key) pairs already stored."""
     now = utcnow()
-    insert = pg_insert if store.is_postgres else sqlite_insert
+    statement = _insert_statement(store.engine.dialect.name)
+    if isinstance(connection, Session):
+        connection = connection.connection()
     stored = 0
     for e in events:
         row = dict(source=source, kind=e.kind[:128], entity_key=e.entity_key[:255], idem_key=e.idem_key[:255],
-                   payload=e.payload, received_at=now, status="pending", attempts=0, next_attempt_at=now)
-        statement = insert(InboxEvent).values(**row).on_conflict_do_nothing(index_elements=["source", "idem_key"])
-        # RETURNING tells reliably whether a row went in; rowcount is -1 on some drivers.
-        stored += len(session.execute(statement.returning(InboxEvent.id)).all())
+                   payload=e.payload, received_at=now, status="pending", attempts=0, next_attempt_at=now,
+                   claimed_by=None, lease_until=None, last_error=None, finished_at=None)
+        stored += len(connection.execute(statement, row).all())
     return stored
 
 
@@ -57,8 +72,8 @@ class Inbox:
         """Store events; a repeat of a stored (source, idem_key) is skipped. Returns (stored, duplicates)."""
         if not events:
             return 0, 0
-        with self.store.session() as s:
-            stored = insert_events(s, self.store, source, events)
+        with self.store.transaction() as conn:
+            stored = insert_events(conn, self.store, source, events)
         return stored, len(events) - stored
 
     def claim(self, worker_id: str, limit: int, lease_seconds: float) -> list[Claimed]:
@@ -103,22 +118,25 @@ class Inbox:
                     ev.status, ev.claimed_by, ev.lease_until, ev.next_attempt_at = "pending", None, None, now
             return [ev.id for ev in stale]
 
-    def finish(self, event_id: int, worker_id: str) -> bool:
+    def finish(self, event_id: int, worker_id: str, trace: Sequence[TraceStep] = ()) -> bool:
         """Mark done; False if the lease was lost meanwhile (another worker owns the event now)."""
         with self.store.session() as s:
+            s.add_all(trace)
             result = s.execute(update(InboxEvent).where(InboxEvent.id == event_id, InboxEvent.claimed_by == worker_id,
                                                         InboxEvent.status == "processing")
                                .values(status="done", finished_at=utcnow(), lease_until=None, last_error=None))
             return bool(result.rowcount)
 
-    def retry_later(self, event_id: int, worker_id: str, delay_seconds: float, error: str) -> None:
+    def retry_later(self, event_id: int, worker_id: str, delay_seconds: float, error: str, trace: Sequence[TraceStep] = ()) -> None:
         with self.store.session() as s:
+            s.add_all(trace)
             s.execute(update(InboxEvent).where(InboxEvent.id == event_id, InboxEvent.claimed_by == worker_id)
                       .values(status="pending", claimed_by=None, lease_until=None, last_error=error,
                               next_attempt_at=utcnow() + timedelta(seconds=delay_seconds)))
 
-    def dead(self, event_id: int, reason: str) -> None:
+    def dead(self, event_id: int, reason: str, trace: Sequence[TraceStep] = ()) -> None:
         with self.store.session() as s:
+            s.add_all(trace)
             ev = s.get(InboxEvent, event_id)
             if ev is not None:
                 self._to_dead(s, ev, reason, utcnow())

@@ -44,6 +44,10 @@ class Worker:
 
     # --- one event -------------------------------------------------------------------------
     def process(self, event: Claimed) -> None:
+        with self.runtime.tracer.collecting(event.id):
+            self._process(event)
+
+    def _process(self, event: Claimed) -> None:
         inbox, tracer, metrics = self.runtime.inbox, self.runtime.tracer, self.runtime.metrics
         tracer.add(event.id, "claimed", f"attempt {event.attempts} by worker {self.id}", worker=self.id)
         try:
@@ -51,25 +55,25 @@ class Worker:
         except PermanentError as exc:
             reason = REDACTOR.text(str(exc))
             tracer.add(event.id, "dead", f"permanent failure: {reason}")
-            inbox.dead(event.id, reason)
+            inbox.dead(event.id, reason, tracer.take())
             metrics.processed(event.source, "dead")
             return
         except Exception as exc:  # anything else may pass: retry with backoff, up to max_attempts
             reason = REDACTOR.text(f"{type(exc).__name__}: {exc}")
             if event.attempts >= self.settings.max_attempts:
                 tracer.add(event.id, "dead", f"gave up after {event.attempts} attempts: {reason}")
-                inbox.dead(event.id, f"gave up after {event.attempts} attempts: {reason}")
+                inbox.dead(event.id, f"gave up after {event.attempts} attempts: {reason}", tracer.take())
                 metrics.processed(event.source, "dead")
                 return
             delay = backoff_seconds(event.attempts, self.settings.backoff_initial_seconds, self.settings.backoff_max_seconds)
             if isinstance(exc, TransientError) and exc.retry_after is not None:
                 delay = max(delay, exc.retry_after)
             tracer.add(event.id, "retry", f"attempt {event.attempts} failed ({reason}); next try in {delay:.1f}s", delay=delay)
-            inbox.retry_later(event.id, self.id, delay, reason)
+            inbox.retry_later(event.id, self.id, delay, reason, tracer.take())
             metrics.retried(event.source)
             return
-        if inbox.finish(event.id, self.id):
-            tracer.add(event.id, "done", "processed")
+        tracer.add(event.id, "done", "processed")
+        if inbox.finish(event.id, self.id, tracer.take()):
             metrics.processed(event.source, "done")
         else:
             tracer.add(event.id, "lease-lost", "finished after the lease passed to another worker; its effects are keyed, so nothing repeats")
