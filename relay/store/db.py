@@ -32,6 +32,9 @@ def _sqlite_engine(url: str) -> Engine:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA busy_timeout=30000")
+        # Checkpoints copy the WAL into the database and fsync; run inside a commit they stall
+        # every writer behind it. The Store's checkpointer thread does them on the side instead.
+        cur.execute("PRAGMA wal_autocheckpoint=0")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -59,6 +62,9 @@ class Store:
         # SQLite has one writer at a time. Threads of one process queue on this lock instead of on
         # SQLite's busy handler, whose sleeps (up to 100 ms each) would dominate latency under load.
         self._writer = threading.Lock() if self.engine.dialect.name == "sqlite" else None
+        self._stop = threading.Event()
+        if self._writer is not None and ":memory:" not in url:
+            threading.Thread(target=self._checkpoint_loop, name="relay-sqlite-checkpoint", daemon=True).start()
 
     @property
     def is_postgres(self) -> bool:
@@ -109,5 +115,18 @@ class Store:
         except Exception:
             return False
 
+    def _checkpoint_loop(self) -> None:
+        """PASSIVE checkpoints never block readers or writers; a busy moment just defers the work."""
+        while not self._stop.wait(1.0):
+            try:
+                raw = self.engine.raw_connection()  # outside any transaction: a checkpoint cannot run in one
+                try:
+                    raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
+                finally:
+                    raw.close()
+            except Exception:  # a failed checkpoint only means the WAL stays longer; try next time
+                continue
+
     def dispose(self) -> None:
+        self._stop.set()
         self.engine.dispose()
