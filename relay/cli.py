@@ -188,11 +188,19 @@ def cmd_timers(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("docs")
+def cmd_docs(args: argparse.Namespace) -> int:
+    """Print the config reference generated from the code (docs/config-reference.md)."""
+    from relay.config.reference import render_reference
+    sys.stdout.write(render_reference())
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="app.py", description="CRM Relay: connects your CRM with Telegram, forms, banks and finance tools.")
     p.add_argument("--config", default=os.environ.get("RELAY_CONFIG", "config.yaml"), help="config file (default: $RELAY_CONFIG or config.yaml)")
     sub = p.add_subparsers(dest="command", required=True, metavar="command")
-    for name in ("run", "web", "check"):
+    for name in ("run", "web", "check", "docs"):
         sub.add_parser(name, help=(COMMANDS[name].__doc__ or "").strip())
     w = sub.add_parser("worker", help=cmd_worker.__doc__)
     w.add_argument("--no-scheduler", action="store_true", help="never lead the scheduler from this process")

@@ -13,17 +13,23 @@ class Strict(BaseModel):
 
 
 class StoreConfig(Strict):
+    """Where the relay keeps events, effects, timers and traces."""
+
     url: str = Field("sqlite:///relay.db", description="SQLAlchemy URL: sqlite:///file.db or postgresql+psycopg://user:pass@host/db")
 
 
 class WebConfig(Strict):
+    """The HTTP server: intake endpoints, health, metrics, admin."""
+
     host: str = Field("127.0.0.1", description="address the web server binds to")
-    port: int = Field(8080, ge=0, le=65535)
+    port: int = Field(8080, ge=0, le=65535, description="TCP port; 0 picks a free one")
     threads: int = Field(8, ge=1, le=256, description="waitress worker threads")
     max_body_bytes: int = Field(1_048_576, ge=1024, description="larger request bodies are refused with 413")
 
 
 class WorkerConfig(Strict):
+    """How events are processed: parallelism, leases, retries."""
+
     threads: int = Field(4, ge=1, le=64, description="events processed at once (never two of one entity)")
     poll_seconds: float = Field(0.2, gt=0, le=60, description="how often an idle worker looks for work")
     lease_seconds: float = Field(30.0, ge=1, description="a claimed event whose worker stops renewing for this long is taken over")
@@ -33,10 +39,14 @@ class WorkerConfig(Strict):
 
 
 class SchedulerConfig(Strict):
+    """Timers and periodic jobs; one process leads at a time."""
+
     tick_seconds: float = Field(1.0, gt=0, le=3600, description="how often due timers are fired")
 
 
 class LoggingConfig(Strict):
+    """Logs go to stderr; secrets are always redacted."""
+
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["json", "text"] = "json"
 
