@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from relay.config import load_config
+from relay.changes import Snapshots
 from relay.config.loader import LoadedConfig
 from relay.effects import Effects
 from relay.engine.engine import Engine, base_context
@@ -38,6 +39,7 @@ class Runtime:
         self.metrics = Metrics(self)
         self.effects = Effects(self.store, self.tracer, self.metrics.action_latency)
         self.timers = Timers(self.store)
+        self.snapshots = Snapshots(self.store)
         self.calendar = Calendar()
         self.engine = Engine(self, config.rules)
         self._connectors: dict[str, Any] = {name: REGISTRY.connectors[name].build(settings, self)
