@@ -17,6 +17,14 @@ from relay.logs import setup_logging
 
 log = logging.getLogger("relay")
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+# Commands contributed by connectors: name → (help, add_arguments(subparser), run(args, runtime) → exit code).
+EXTRA_COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace, Any], int]]] = {}
+
+
+def register_command(name: str, help: str, add_arguments: Callable[[argparse.ArgumentParser], None],
+                     run: Callable[[argparse.Namespace, Any], int]) -> None:
+    """Let a connector add `python app.py <name> ...` (it gets a ready Runtime)."""
+    EXTRA_COMMANDS[name] = (help, add_arguments, run)
 
 
 def command(name: str) -> Callable[[Callable[[argparse.Namespace], int]], Callable[[argparse.Namespace], int]]:
@@ -216,12 +224,18 @@ def parser() -> argparse.ArgumentParser:
     t = sub.add_parser("timers", help=cmd_timers.__doc__)
     t.add_argument("--status", default="pending", choices=["pending", "fired", "cancelled", "all"])
     t.add_argument("--cancel", type=int, metavar="ID")
+    from relay.registry import load_builtins
+    load_builtins()
+    for name, (help_text, add_arguments, _) in sorted(EXTRA_COMMANDS.items()):
+        add_arguments(sub.add_parser(name, help=help_text))
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
+        if args.command in EXTRA_COMMANDS:
+            return EXTRA_COMMANDS[args.command][2](args, _runtime(args))
         return COMMANDS[args.command](args)
     except ConfigError as exc:
         for problem in exc.problems:

@@ -6,7 +6,7 @@ Web, worker and scheduler each take a Runtime; `app.py run` starts all three on 
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from datetime import date, datetime
 from typing import Any, Callable
 
 from relay.config import load_config
@@ -15,14 +15,20 @@ from relay.config.loader import LoadedConfig
 from relay.effects import Effects
 from relay.engine.engine import Engine, base_context
 from relay.inbox import Claimed, Inbox
+from relay.links import Links
 from relay.intake.base import Source
 from relay.metrics import Metrics
 from relay.redact import REDACTOR
 from relay.registry import REGISTRY
 from relay.store import Store
+from relay.templating import install_helpers
 from relay.timers import Timers
 from relay.trace import Tracer
 from relay.workdays import Calendar
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) and not isinstance(value, datetime) else datetime.fromisoformat(str(value)).date()
+
 
 Preparer = Callable[[Claimed], "dict[str, Any] | None"]
 
@@ -40,7 +46,10 @@ class Runtime:
         self.effects = Effects(self.store, self.tracer, self.metrics.action_latency)
         self.timers = Timers(self.store)
         self.snapshots = Snapshots(self.store)
+        self.links = Links(self.store)
         self.calendar = Calendar()
+        install_helpers(working_hours=self.calendar.working_hours_between,
+                        working_days=lambda a, b: self.calendar.working_days_between(_day(a), _day(b)))
         self.engine = Engine(self, config.rules)
         self._connectors: dict[str, Any] = {name: REGISTRY.connectors[name].build(settings, self)
                                             for name, settings in config.connectors.items()}

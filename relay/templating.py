@@ -15,6 +15,11 @@ from pydantic import AfterValidator
 _env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
 
 
+def install_helpers(**helpers: Any) -> None:
+    """Functions every template and condition may call (working_hours, working_days, ...)."""
+    _env.globals.update(helpers)
+
+
 class TemplateError(ValueError):
     """A template or condition could not be rendered (syntax, or a name it refers to is missing)."""
 

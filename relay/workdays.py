@@ -6,7 +6,7 @@ decree; an override file covers decrees published after the installed package.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,28 @@ class Calendar:
         lo, hi = (start, end) if sign > 0 else (end, start)
         count = sum(1 for n in range(1, (hi - lo).days + 1) if self.is_working_day(lo + timedelta(days=n)))
         return sign * count
+
+
+    def working_hours_between(self, start: datetime | str, end: datetime | str, day_start: int = 9, day_end: int = 18) -> float:
+        """Working hours from `start` to `end`: only working days, only between day_start and day_end."""
+        a, b = _as_datetime(start), _as_datetime(end)
+        if b <= a:
+            return 0.0
+        total = 0.0
+        day = a.date()
+        while day <= b.date():
+            if self.is_working_day(day):
+                opens = datetime.combine(day, time(day_start), a.tzinfo)
+                closes = datetime.combine(day, time(day_end), a.tzinfo)
+                lo, hi = max(a, opens), min(b, closes)
+                if hi > lo:
+                    total += (hi - lo).total_seconds() / 3600
+            day += timedelta(days=1)
+        return round(total, 2)
+
+
+def _as_datetime(value: datetime | str) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
 
 @lru_cache(maxsize=64)

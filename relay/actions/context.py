@@ -25,6 +25,13 @@ class PlannedWrite:
     detail: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Halt:
+    """Returned by an action to stop the event's remaining actions and rules (e.g. a failed gate)."""
+
+    reason: str
+
+
 @dataclass
 class ActionContext:
     runtime: "Runtime"
@@ -36,9 +43,14 @@ class ActionContext:
     dry_run: bool = False
     plan: list[PlannedWrite] = field(default_factory=list)
 
-    def key(self, suffix: str = "") -> str:
-        """Deterministic idempotency key: rule + triggering event + action position (+ suffix)."""
-        raw = f"{self.rule.id}|{self.event.source}|{self.event.idem_key}|{self.index}|{suffix}"
+    def key(self, suffix: str = "", scope: str = "event") -> str:
+        """Deterministic idempotency key: rule + trigger + action position (+ suffix).
+
+        The trigger is the event (`scope="event"`: once per event) or the entity the event is about
+        (`scope="entity"`: once per entity and rule, ever — e.g. one child deal per parent).
+        """
+        trigger = f"{self.event.source}|{self.event.idem_key}" if scope == "event" else f"entity|{self.event.entity_key}"
+        raw = f"{self.rule.id}|{trigger}|{self.index}|{suffix}"
         return raw if len(raw) <= 200 else f"{self.rule.id[:80]}|sha256:{hashlib.sha256(raw.encode()).hexdigest()}"
 
     def render(self, value: Any, **extra: Any) -> Any:
@@ -55,9 +67,9 @@ class ActionContext:
             self.runtime.tracer.add(self.event.id, step, message, rule=self.rule.id, action=self.action, **detail)
 
     def effect(self, do: Callable[[], Any], find_existing: Callable[[], Any] | None = None, *, suffix: str = "",
-               target: str | None = None, describe: dict[str, Any] | None = None) -> EffectOutcome:
-        """Run an outbound write at most once for this rule, event and action (see relay.effects)."""
-        key = self.key(suffix)
+               scope: str = "event", target: str | None = None, describe: dict[str, Any] | None = None) -> EffectOutcome:
+        """Run an outbound write at most once for this rule, trigger and action (see relay.effects)."""
+        key = self.key(suffix, scope)
         if self.dry_run:
             self.plan.append(PlannedWrite(self.rule.id, self.action, key, target, describe or {}))
             return EffectOutcome(key, None, {}, "planned")

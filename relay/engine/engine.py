@@ -4,7 +4,7 @@ from __future__ import annotations
 import fnmatch
 from typing import TYPE_CHECKING, Any
 
-from relay.actions.context import ActionContext, PlannedWrite
+from relay.actions.context import ActionContext, Halt, PlannedWrite
 from relay.engine.model import Rule
 from relay.errors import PermanentError
 from relay.inbox import Claimed
@@ -61,7 +61,11 @@ class Engine:
             for index, call in enumerate(rule.actions):
                 ctx = ActionContext(self.runtime, event, rule, index, call.name, context, dry_run=dry_run, plan=plan)
                 try:
-                    REGISTRY.actions[call.name].run(ctx, call.params)
+                    outcome = REGISTRY.actions[call.name].run(ctx, call.params)
                 except TemplateError as exc:
                     raise PermanentError(f"rule {rule.id}, action {call.name} ({rule.file}:{call.line}): {exc}") from None
+                if isinstance(outcome, Halt):
+                    if not dry_run:
+                        tracer.add(event.id, "halt", f"rule {rule.id}: {outcome.reason}; later actions and rules skipped", rule=rule.id)
+                    return plan
         return plan

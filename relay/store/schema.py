@@ -166,3 +166,16 @@ class Cursor(Base):
     name: Mapped[str] = mapped_column(String(128), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime]
+
+
+class Link(Base):
+    """A durable association the relay keeps between outside ids: a Telegram chat and its task,
+    a chat's old id and its supergroup id, a bank operation and its deal."""
+
+    __tablename__ = "links"
+    kind: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    updated_at: Mapped[datetime]
+    __table_args__ = (Index("ix_links_value", "kind", "value"),)
