@@ -1,1 +1,2 @@
 """One package per outside system; importing this registers every installed connector."""
+from connectors import bitrix24  # noqa: F401

@@ -8,8 +8,9 @@ those fields are dropped from the change, so a rule never reacts to its own outp
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from sqlalchemy import delete, select
@@ -21,18 +22,33 @@ Normalize = Callable[[Any], str]
 OWN_WRITE_TTL = timedelta(hours=24)
 
 
+_MIDNIGHT_UTC = re.compile(r"^(\d{4}-\d{2}-\d{2})T\d{2}:\d{2}:\d{2}([+-]\d{2}:\d{2}|Z)$")
+_YES, _NO = {"y", "yes", "true"}, {"n", "no", "false"}
+
+
 def canonical(value: Any) -> str:
-    """A comparable text form: numbers by value ("1000.00" == 1000), everything else as JSON."""
+    """A comparable text form, so a value reads the same however a CRM spells it back:
+    numbers by value ("1000.00" == 1000), booleans as 1/0 ("Y" == "1" == True), date-only values
+    sent back as midnight UTC in the portal's offset ("2024-04-19T03:00:00+03:00" == "2024-04-19"),
+    everything else as JSON."""
     if isinstance(value, bool):
-        return "Y" if value else "N"
+        return "1.0" if value else "0.0"
     if isinstance(value, (int, float)):
         return repr(float(value))
     if isinstance(value, str):
         stripped = value.strip()
-        try:
-            return repr(float(stripped)) if stripped and stripped.lstrip("-").replace(".", "", 1).isdigit() else stripped
-        except ValueError:
-            return stripped
+        if stripped.lower() in _YES:
+            return "1.0"
+        if stripped.lower() in _NO:
+            return "0.0"
+        if stripped and stripped.lstrip("-").replace(".", "", 1).isdigit():
+            return repr(float(stripped))
+        m = _MIDNIGHT_UTC.match(stripped)
+        if m:
+            moment = datetime.fromisoformat(stripped.replace("Z", "+00:00")).astimezone(timezone.utc)
+            if moment.hour == moment.minute == moment.second == 0:
+                return moment.date().isoformat()
+        return stripped
     if value is None:
         return ""
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
@@ -76,13 +92,20 @@ class Snapshots:
             row = s.get(Snapshot, entity_key)
             return dict(row.data) if row else None
 
+    def taken_at(self, entity_key: str) -> tuple[dict[str, Any], datetime] | None:
+        """The snapshot and when it was stored (a sweep compares that with the entity's modify time)."""
+        with self.store.session() as s:
+            row = s.get(Snapshot, entity_key)
+            return (dict(row.data), row.updated_at) if row else None
+
     def observe(self, entity_key: str, fresh: dict[str, Any], event_id: int | None = None,
                 normalize: Normalize = canonical) -> Change:
         """Diff `fresh` against the snapshot, drop echoes of own writes, store `fresh` as the snapshot."""
         now = utcnow()
         with self.store.session() as s:
             row = s.get(Snapshot, entity_key)
-            old = dict(row.data) if row else {}
+            retry = row is not None and event_id is not None and row.event_id == event_id and row.previous is not None
+            old = dict(row.previous if retry else row.data) if row else {}  # type: ignore[arg-type]
             change = Change(entity_key, old, dict(fresh), created=row is None)
             for name in sorted(set(old) | set(fresh)):
                 if normalize(old.get(name)) != normalize(fresh.get(name)):
@@ -97,9 +120,10 @@ class Snapshots:
                         change.echoes.append(name)
                         s.delete(write)
             if row is None:
-                s.add(Snapshot(entity_key=entity_key, data=dict(fresh), version=1, updated_at=now, event_id=event_id))
+                s.add(Snapshot(entity_key=entity_key, data=dict(fresh), previous={}, version=1, updated_at=now, event_id=event_id))
             elif change.fields or change.echoes:
-                row.data, row.version, row.updated_at, row.event_id = dict(fresh), row.version + 1, now, event_id
+                row.previous, row.data = old, dict(fresh)
+                row.version, row.updated_at, row.event_id = row.version + 1, now, event_id
             return change
 
     def record_writes(self, entity_key: str, values: dict[str, Any], normalize: Normalize = canonical) -> None:

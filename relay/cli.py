@@ -74,7 +74,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     worker.start()
     scheduler.start()
     server = _serve(runtime, block=False)
+    emulators = []
+    if runtime.config.settings.mode == "sandbox":
+        from relay.sandbox import start_sandbox
+        emulators = start_sandbox(runtime, f"http://127.0.0.1:{server.effective_port}")
     _wait_for_signal()
+    for emulator in emulators:
+        emulator.stop()
     server.close()
     scheduler.stop()
     worker.stop()

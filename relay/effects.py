@@ -55,17 +55,18 @@ class Effects:
         self.on_latency = on_latency
 
     def run(self, key: str, action: str, do: Callable[[], Any], find_existing: Callable[[], Any] | None = None,
-            *, event_id: int | None = None, target: str | None = None) -> EffectOutcome:
+            *, event_id: int | None = None, target: str | None = None, look_first: bool = False) -> EffectOutcome:
+        """`look_first`: ask `find_existing` even on a first attempt (the object may predate the relay)."""
         record = self._begin(key, action, event_id, target)
         if record is not None and record.status == "done":
             self.tracer.add(event_id, "effect.recorded", f"{action}: already done earlier (key {key})", key=key, external_id=record.external_id)
             return EffectOutcome(key, record.external_id, record.result or {}, "recorded")
-        if record is not None and find_existing is not None:
+        if (record is not None or look_first) and find_existing is not None:
             found = find_existing()
             if found is not None:
                 written = _as_written(found)
                 self._finish(key, written)
-                self.tracer.add(event_id, "effect.found", f"{action}: an earlier attempt had written it; found {written.external_id or 'it'}",
+                self.tracer.add(event_id, "effect.found", f"{action}: it exists already ({written.external_id or 'found'}); not written again",
                                 key=key, external_id=written.external_id)
                 return EffectOutcome(key, written.external_id, written.data, "found")
         started = time.perf_counter()

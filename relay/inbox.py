@@ -57,11 +57,23 @@ def insert_events(connection: Connection | Session, store: Store, source: str, e
         connection = connection.connection()
     stored = 0
     for e in events:
-        row = dict(source=source, kind=e.kind[:128], entity_key=e.entity_key[:255], idem_key=e.idem_key[:255],
+        row = dict(source=source, kind=e.kind[:128], entity_key=e.entity_key[:255], idem_key=e.idem_key[:240],
                    payload=e.payload, received_at=now, status="pending", attempts=0, next_attempt_at=now,
                    claimed_by=None, lease_until=None, last_error=None, finished_at=None)
-        stored += len(connection.execute(statement, row).all())
+        inserted = len(connection.execute(statement, row).all())
+        for repeat in range(2, 100 if e.repeatable else 0):
+            if inserted or _waiting(connection, source, row["idem_key"]):
+                break
+            row = {**row, "idem_key": f"{e.idem_key[:240]}#{repeat}"}
+            inserted = len(connection.execute(statement, row).all())
+        stored += inserted
     return stored
+
+
+def _waiting(connection: Connection, source: str, idem_key: str) -> bool:
+    """Is the stored event with this key still waiting to be claimed?"""
+    status = connection.execute(select(InboxEvent.status).where(InboxEvent.source == source, InboxEvent.idem_key == idem_key)).scalar()
+    return status == "pending"
 
 
 class Inbox:

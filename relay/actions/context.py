@@ -67,10 +67,11 @@ class ActionContext:
             self.runtime.tracer.add(self.event.id, step, message, rule=self.rule.id, action=self.action, **detail)
 
     def effect(self, do: Callable[[], Any], find_existing: Callable[[], Any] | None = None, *, suffix: str = "",
-               scope: str = "event", target: str | None = None, describe: dict[str, Any] | None = None) -> EffectOutcome:
+               scope: str = "event", target: str | None = None, describe: dict[str, Any] | None = None,
+               look_first: bool = False) -> EffectOutcome:
         """Run an outbound write at most once for this rule, trigger and action (see relay.effects)."""
         key = self.key(suffix, scope)
         if self.dry_run:
             self.plan.append(PlannedWrite(self.rule.id, self.action, key, target, describe or {}))
             return EffectOutcome(key, None, {}, "planned")
-        return self.runtime.effects.run(key, self.action, do, find_existing, event_id=self.event.id, target=target)
+        return self.runtime.effects.run(key, self.action, do, find_existing, event_id=self.event.id, target=target, look_first=look_first)

@@ -63,8 +63,22 @@ class WebhookSourceConfig(Strict):
     idempotency_key: TemplateStr = Field("", description="template giving the sender's event id; empty: a hash of the body")
 
 
+class SandboxEmulator(Strict):
+    """One built-in emulator started by `app.py run` in sandbox mode."""
+
+    port: int = Field(ge=0, le=65535, description="loopback port the emulator listens on")
+    seed: str = Field(description="seed file with the demo data (relative to config.yaml)")
+
+
+class SandboxConfig(Strict):
+    """Sandbox mode: the relay starts local emulators and connects to them instead of real accounts."""
+
+    bitrix24: SandboxEmulator | None = None
+
+
 class RelayConfig(Strict):
-    mode: Literal["live", "sandbox"] = Field("live", description="sandbox: connectors point at the built-in emulators")
+    mode: Literal["live", "sandbox"] = Field("live", description="sandbox: `run` also starts the emulators listed under `sandbox`")
+    sandbox: SandboxConfig = SandboxConfig()
     store: StoreConfig = StoreConfig()
     web: WebConfig = WebConfig()
     worker: WorkerConfig = WorkerConfig()

@@ -31,11 +31,15 @@ class IncomingEvent:
     entity_key: str
     payload: dict[str, Any]
     idem_key: str = ""
+    # For sources whose events only say "look again" (the entity is read back): a repeat of an event
+    # that is already being processed or done is a new look, since the entity may have changed again
+    # in the same second. Repeats of a still-waiting event are one event.
+    repeatable: bool = False
 
     def with_default_key(self, body: bytes) -> "IncomingEvent":
         if self.idem_key:
             return self
-        return IncomingEvent(self.kind, self.entity_key, self.payload, "sha256:" + hashlib.sha256(body).hexdigest())
+        return IncomingEvent(self.kind, self.entity_key, self.payload, "sha256:" + hashlib.sha256(body).hexdigest(), self.repeatable)
 
 
 class Rejected(Exception):

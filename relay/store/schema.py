@@ -91,6 +91,9 @@ class Snapshot(Base):
     __tablename__ = "snapshots"
     entity_key: Mapped[str] = mapped_column(String(255), primary_key=True)  # "bitrix24:deal:123"
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The state before `event_id` changed it: a retry of that event diffs against this, not against
+    # what its own failed attempt stored, so a crash mid-event cannot swallow the change.
+    previous: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime]
     event_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -39,6 +39,17 @@ def test_echo_of_own_write_is_not_a_change_but_a_human_edit_is(db_url: str) -> N
 
 def test_canonical_forms() -> None:
     assert canonical("1000.00") == canonical(1000) == canonical(" 1000 ")
-    assert canonical(True) == "Y" and canonical(None) == canonical("") == ""
+    assert canonical(True) == canonical("Y") == canonical("1") and canonical("N") == canonical("0") == canonical(False)
+    assert canonical(None) == canonical("") == ""
+    assert canonical("2024-04-19T03:00:00+03:00") == canonical("2024-04-19") != canonical("2024-04-19T12:00:00+03:00")
     assert canonical({"b": 1, "a": 2}) == canonical({"a": 2, "b": 1})
     assert canonical("C1:NEW") == "C1:NEW" and canonical("-5") == canonical(-5.0)
+
+
+def test_retry_of_an_event_sees_the_change_its_failed_attempt_stored(db_url: str) -> None:
+    snaps = snapshots(db_url)
+    snaps.observe("b24:deal:3", {"STAGE_ID": "NEW"}, event_id=1)
+    first_try = snaps.observe("b24:deal:3", {"STAGE_ID": "UC_EVALUATE"}, event_id=2)
+    retry = snaps.observe("b24:deal:3", {"STAGE_ID": "UC_EVALUATE"}, event_id=2)
+    assert first_try.fields == retry.fields == {"STAGE_ID": ("NEW", "UC_EVALUATE")}
+    assert not snaps.observe("b24:deal:3", {"STAGE_ID": "UC_EVALUATE"}, event_id=3)

@@ -234,3 +234,13 @@ def test_backoff_grows_with_jitter_and_cap() -> None:
     assert all(0 <= s <= 60 for s in samples)
     late = [backoff_seconds(10, 1.0, 60.0) for _ in range(50)]
     assert len(set(late)) > 1, "jitter"
+
+
+def test_repeatable_event_is_one_while_waiting_and_new_once_processed(runtime: Runtime) -> None:
+    look = IncomingEvent("order.updated", "shop:r1", {"seq": 1}, "same-body", repeatable=True)
+    assert runtime.inbox.add("shop", [look, look]) == (1, 1)
+    Worker(runtime).run_once()
+    assert runtime.inbox.add("shop", [look]) == (1, 0), "after processing, the same delivery is a new look"
+    assert runtime.inbox.add("shop", [look]) == (0, 1)
+    with runtime.store.session() as s:
+        assert sorted(s.scalars(select(InboxEvent.idem_key))) == ["same-body", "same-body#2"]

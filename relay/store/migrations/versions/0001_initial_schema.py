@@ -93,6 +93,7 @@ def upgrade() -> None:
     op.create_table('snapshots',
     sa.Column('entity_key', sa.String(length=255), nullable=False),
     sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('previous', sa.JSON(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('updated_at', UTCDateTime(), nullable=False),
     sa.Column('event_id', sa.BigInteger(), nullable=True),

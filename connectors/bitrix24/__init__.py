@@ -1,0 +1,7 @@
+"""Bitrix24: outgoing-webhook intake, REST read-back through fast-bitrix24, linked-deal actions."""
+from connectors.bitrix24 import actions  # noqa: F401  (registers the actions)
+from connectors.bitrix24.connector import Bitrix24Connector
+from connectors.bitrix24.settings import Bitrix24Settings
+from relay.registry import register_connector
+
+register_connector("bitrix24", Bitrix24Settings, lambda settings, runtime: Bitrix24Connector(settings, runtime))
