@@ -124,6 +124,8 @@ class Snapshots:
             elif change.fields or change.echoes:
                 row.previous, row.data = old, dict(fresh)
                 row.version, row.updated_at, row.event_id = row.version + 1, now, event_id
+            else:
+                row.updated_at = now  # confirmed unchanged as of now (the sweep relies on this)
             return change
 
     def record_writes(self, entity_key: str, values: dict[str, Any], normalize: Normalize = canonical) -> None:

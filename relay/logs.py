@@ -36,5 +36,5 @@ def setup_logging(level: str = "INFO", fmt: str = "json") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("werkzeug", "alembic", "waitress.queue", "apscheduler.executors.default", "apscheduler.scheduler", "httpx"):
+    for noisy in ("werkzeug", "alembic", "fast_bitrix24", "waitress.queue", "apscheduler.executors.default", "apscheduler.scheduler", "httpx"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

