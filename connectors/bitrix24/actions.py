@@ -5,7 +5,7 @@ import threading
 import time
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from connectors.bitrix24.client import Command
 from connectors.bitrix24.wire import link_id
@@ -22,43 +22,63 @@ def _link_value(entity_id: str, fmt: str) -> str:
 
 class CreateChildParams(Params):
     mapping: MappingName = Field(description="mapping whose `fields` fill the child from `parent` (and `deal`)")
-    category_id: int = Field(description="pipeline (CATEGORY_ID) of the child deal")
+    entity_type_id: int | None = Field(None, description="create a smart-process item of this entityTypeId instead of a deal (S17); linked by parentId2")
+    category_id: int | None = Field(None, description="pipeline of the child (CATEGORY_ID of a deal, categoryId of an item); required for deals")
     stage_id: str | None = Field(None, description="first stage of the child; default: the pipeline's first")
-    parent_link_field: str = Field(description="user field on the child that points to the parent, e.g. UF_CRM_PARENT_DEAL")
+    parent_link_field: str = Field("parentId2", description="field on the child that points to the parent, e.g. UF_CRM_PARENT_DEAL (items: parentId2)")
     child_link_field: str | None = Field(None, description="user field on the parent listing its children (multiple), if any")
     link_format: Literal["plain", "prefixed"] = Field("plain", description="plain: `123`; prefixed: `D_123` (fields that allow several entity types)")
+
+    @model_validator(mode="after")
+    def _deal_needs_pipeline(self) -> "CreateChildParams":
+        if self.entity_type_id is None and self.category_id is None:
+            raise ValueError("a child deal needs category_id (its pipeline)")
+        return self
 
 
 @action("create_child", CreateChildParams)
 def create_child(ctx: ActionContext, p: CreateChildParams) -> None:
-    """Create one child deal in another pipeline, filled by mapping and linked both ways — at most once per parent and rule."""
+    """Create one child deal in another pipeline (or a smart-process item), filled by mapping and linked both ways — at most once per parent and rule."""
     b24 = ctx.connector("bitrix24")
     parent = ctx.context["entity"]
     parent_id = str(parent["ID"])
+    item = p.entity_type_id is not None
     fields: dict[str, Any] = {k: ctx.render(v, parent=parent) for k, v in ctx.mapping(p.mapping).fields.items()}
-    fields.update({"CATEGORY_ID": p.category_id, p.parent_link_field: _link_value(parent_id, p.link_format)})
+    link = parent_id if item else _link_value(parent_id, p.link_format)
+    fields[p.parent_link_field] = link
+    if p.category_id is not None:
+        fields["categoryId" if item else "CATEGORY_ID"] = p.category_id
     if p.stage_id:
-        fields["STAGE_ID"] = p.stage_id
+        fields["stageId" if item else "STAGE_ID"] = p.stage_id
+    kind = {"entityTypeId": p.entity_type_id} if item else {}
 
     def find() -> str | None:
-        rows = b24.client.call("crm.deal.list", {"filter": {p.parent_link_field: _link_value(parent_id, p.link_format), "CATEGORY_ID": p.category_id},
-                                                  "select": ["ID"], "start": -1})
+        if item:
+            found = b24.client.call("crm.item.list", {**kind, "filter": {p.parent_link_field: link}, "select": ["id"]})
+            rows = found.get("items", []) if isinstance(found, dict) else found or []
+            return str(rows[0]["id"]) if rows else None
+        search = {p.parent_link_field: link, **({"CATEGORY_ID": p.category_id} if p.category_id is not None else {})}
+        rows = b24.client.call("crm.deal.list", {"filter": search, "select": ["ID"], "start": -1})
         return str(rows[0]["ID"]) if rows else None
 
     links = [v for v in _as_list(parent.get(p.child_link_field)) if v] if p.child_link_field else []
 
     def do() -> str:
-        commands = [Command("crm.deal.add", {"fields": fields}, label="child")]
+        label = "$result[child][item][id]" if item else "$result[child]"
+        add = Command("crm.item.add", {**kind, "fields": fields}, label="child") if item else \
+            Command("crm.deal.add", {"fields": fields}, label="child")
+        commands = [add]
         if p.child_link_field:
-            commands.append(Command("crm.deal.update", {"id": parent_id, "fields": {p.child_link_field: links + ["$result[child]"]}}))
-        child_id = str(b24.client.group(commands)[0])
+            commands.append(Command("crm.deal.update", {"id": parent_id, "fields": {p.child_link_field: links + [label]}}))
+        created = b24.client.group(commands)[0]
+        child_id = str(created["item"]["id"] if item else created)
         if p.child_link_field:
             b24.runtime.snapshots.record_writes(f"bitrix24:deal:{parent_id}", {p.child_link_field: links + [child_id]})
         return child_id
 
     # Look before creating, always: the child may predate the relay or come from a lost record.
     outcome = ctx.effect(do, find, scope="entity", look_first=True, target=f"bitrix24:deal:{parent_id}",
-                         describe={"create": "crm.deal.add", "fields": fields})
+                         describe={"create": "crm.item.add" if item else "crm.deal.add", "fields": fields})
     if p.child_link_field and outcome.external_id and outcome.external_id not in {link_id(v) for v in links}:
         if outcome.how == "found":  # created before a crash, link not written yet
             b24.update("deal", parent_id, {p.child_link_field: links + [outcome.external_id]})
@@ -184,3 +204,29 @@ def require_fields(ctx: ActionContext, p: RequireFieldsParams) -> Halt | None:
 
     ctx.effect(do, target=f"bitrix24:deal:{deal_id}", describe={"missing": missing, "back_to": back, "comment": text})
     return Halt(f"hand-off gate: {', '.join(missing)} missing")
+
+
+class UpdateEntityParams(Params):
+    entity: Literal["deal", "company", "contact", "lead"] = Field("deal", description="what to update")
+    id: TemplateStr = Field("{{ id }}", description="its id (template); default: the entity the event is about")
+    fields: dict[str, TemplateStr] = Field(min_length=1, description="field → template; only values that differ are written")
+
+
+@action("update_entity", UpdateEntityParams)
+def update_entity(ctx: ActionContext, p: UpdateEntityParams) -> None:
+    """Set fields on a CRM entity (the event's own by default). Writing back to the same deal is safe:
+    the echo of the relay's own write is not a change, so two rules feeding each other settle."""
+    b24 = ctx.connector("bitrix24")
+    target_id = ctx.render(p.id).strip()
+    current = ctx.context["entity"] if target_id == str(ctx.context.get("id")) and ctx.context.get("entity_type") == p.entity \
+        else b24.read(p.entity, target_id)
+    if current is None:
+        ctx.trace("skip", f"{p.entity} {target_id} does not exist")
+        return
+    wanted = {k: ctx.render(v) for k, v in p.fields.items()}
+    changes = {k: v for k, v in wanted.items() if canonical(v) != canonical(current.get(k))}
+    if not changes:
+        ctx.trace("no-op", f"{p.entity} {target_id} already has these values")
+        return
+    ctx.effect(lambda: (b24.update(p.entity, target_id, changes), target_id)[1], target=f"bitrix24:{p.entity}:{target_id}",
+               describe={"update": f"{p.entity} {target_id}", "fields": changes})

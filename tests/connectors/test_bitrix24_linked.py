@@ -137,3 +137,49 @@ def test_killed_between_create_and_record_finds_the_child(db_url: str, write_con
             assert {e.status for e in s.scalars(select(Effect))} == {"done"}
     finally:
         world.stop()
+
+
+def test_proposal_stage_creates_one_contract_item(world: LinkedDeals) -> None:
+    """S17: a smart-process item linked by parentId2, once, however often the deal comes back."""
+    bx = world.bitrix()
+    bx.call("crm.deal.update", {"ID": 1, "fields": {"STAGE_ID": "PREPARATION"}})
+    world.settle()
+    bx.call("crm.deal.update", {"ID": 1, "fields": {"STAGE_ID": "NEW"}})
+    world.settle()
+    bx.call("crm.deal.update", {"ID": 1, "fields": {"STAGE_ID": "PREPARATION"}})
+    world.settle()
+    items = requests.post(f"{world.webhook}crm.item.list.json", timeout=10,
+                          json={"entityTypeId": 1036, "filter": {"parentId2": 1}}).json()["result"]["items"]
+    assert [(i["title"], i["stageId"], int(i["companyId"])) for i in items] == [("Договор: Поставка оборудования", "DT1036_10:NEW", 2)]
+
+
+PAIR = """\
+rules:
+  - id: title-to-comments
+    when: {source: bitrix24, kind: deal.updated, if: "change.changed('TITLE')"}
+    do:
+      - update_entity: {fields: {COMMENTS: "{{ deal.TITLE }}"}}
+  - id: comments-to-title
+    when: {source: bitrix24, kind: deal.updated, if: "change.changed('COMMENTS')"}
+    do:
+      - update_entity: {fields: {TITLE: "{{ deal.COMMENTS }}"}}
+"""
+
+
+def test_rules_that_write_each_others_fields_settle(db_url: str, write_config: Callable[..., Path], tmp_path: Path) -> None:
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "pair.yaml").write_text(PAIR, encoding="utf-8")
+    world = start_linked_deals(db_url, write_config, tmp_path)
+    try:
+        world.bitrix().call("crm.deal.update", {"ID": 4, "fields": {"COMMENTS": "first look"}})
+        world.settle()
+        before = requests.get(f"{world.portal.url}/_emulator/requests", timeout=10).json()["batch_commands"].get("crm.deal.update", 0)
+        world.bitrix().call("crm.deal.update", {"ID": 4, "fields": {"TITLE": "Новое имя"}})
+        world.settle()
+        deal = world.deal(4)
+        assert (deal["TITLE"], deal["COMMENTS"]) == ("Новое имя", "Новое имя")
+        after = requests.get(f"{world.portal.url}/_emulator/requests", timeout=10).json()["batch_commands"].get("crm.deal.update", 0)
+        # The person's update arrives through fast-bitrix24's batch too; the relay adds exactly one write.
+        assert after - before == 2, (before, after)
+    finally:
+        world.stop()

@@ -72,15 +72,11 @@ class LinkedDeals:
 
 def start_linked_deals(db_url: str, write_config: Callable[..., Path], tmp_path: Path, start_worker: bool = True,
                        portal_options: dict[str, Any] | None = None) -> LinkedDeals:
+    """The shipped linked-deal rules, plus any rule file the test put in tmp_path/rules first."""
     portal = serve_in_thread(create_portal(seed=SEED, rate_limit=False, **(portal_options or {})))
-    shutil.copytree(ROOT / "rules", tmp_path / "rules", dirs_exist_ok=True)
-    shutil.copytree(ROOT / "mappings", tmp_path / "mappings", dirs_exist_ok=True)
-    for extra in (tmp_path / "rules").glob("*.yaml"):
-        if extra.name != "linked_deals.yaml":
-            extra.unlink()
-    for extra in (tmp_path / "mappings").glob("*.yaml"):
-        if extra.name != "linked_deals.yaml":
-            extra.unlink()
+    for folder in ("rules", "mappings"):
+        (tmp_path / folder).mkdir(exist_ok=True)
+        shutil.copy(ROOT / folder / "linked_deals.yaml", tmp_path / folder / "linked_deals.yaml")
     config = base_config(db_url).replace("  threads: 4", "  threads: 16") + f"""\
 connectors:
   bitrix24:
