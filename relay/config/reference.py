@@ -44,6 +44,9 @@ def _table(model: type[BaseModel], prefix: str = "") -> list[str]:
             continue
         key = f"{prefix}{info.alias or name}"
         annotation = info.annotation
+        if typing.get_origin(annotation) in (typing.Union, types.UnionType):  # an optional section: `X | None`
+            models = [a for a in typing.get_args(annotation) if a is not type(None)]
+            annotation = models[0] if len(models) == 1 and isinstance(models[0], type) and issubclass(models[0], BaseModel) else annotation
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             nested.append((key, annotation))
             continue
