@@ -44,30 +44,60 @@ def _insert_statement(dialect: str) -> Any:
     if dialect not in _INSERT_CACHE:
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         table = InboxEvent.__table__
+        # RETURNING names the rows that went in (rowcount is -1 on some drivers, and a many-row
+        # insert must tell which of its rows were duplicates).
         _INSERT_CACHE[dialect] = (insert(table).on_conflict_do_nothing(index_elements=["source", "idem_key"])
-                                  .returning(table.c.id))  # RETURNING says whether a row went in; rowcount is -1 on some drivers
+                                  .returning(table.c.source, table.c.idem_key))
     return _INSERT_CACHE[dialect]
 
 
-def insert_events(connection: Connection | Session, store: Store, source: str, events: Sequence[IncomingEvent]) -> int:
-    """Insert inside the caller's transaction, skipping (source, idem_key) pairs already stored."""
-    now = utcnow()
-    statement = _insert_statement(store.engine.dialect.name)
+def _row(source: str, e: IncomingEvent, now: datetime, idem_key: str) -> dict[str, Any]:
+    return dict(source=source, kind=e.kind[:128], entity_key=e.entity_key[:255], idem_key=idem_key,
+                payload=e.payload, received_at=now, status="pending", attempts=0, next_attempt_at=now,
+                claimed_by=None, lease_until=None, last_error=None, finished_at=None)
+
+
+def insert_batches(connection: Connection | Session, store: Store, batches: Sequence[tuple[str, Sequence[IncomingEvent]]]) -> list[int]:
+    """Insert every batch's events in one statement inside the caller's transaction, skipping
+    (source, idem_key) pairs already stored. Returns how many of each batch were stored."""
     if isinstance(connection, Session):
         connection = connection.connection()
-    stored = 0
-    for e in events:
-        row = dict(source=source, kind=e.kind[:128], entity_key=e.entity_key[:255], idem_key=e.idem_key[:240],
-                   payload=e.payload, received_at=now, status="pending", attempts=0, next_attempt_at=now,
-                   claimed_by=None, lease_until=None, last_error=None, finished_at=None)
-        inserted = len(connection.execute(statement, row).all())
-        for repeat in range(2, 100 if e.repeatable else 0):
-            if inserted or _waiting(connection, source, row["idem_key"]):
-                break
-            row = {**row, "idem_key": f"{e.idem_key[:240]}#{repeat}"}
-            inserted = len(connection.execute(statement, row).all())
-        stored += inserted
-    return stored
+    now = utcnow()
+    statement = _insert_statement(store.engine.dialect.name)
+    rows = [_row(source, e, now, e.idem_key[:240]) for source, events in batches for e in events]
+    if not rows:
+        return [0 for _ in batches]
+    fresh = {(r.source, r.idem_key) for r in connection.execute(statement, rows)} if len(rows) > 1 else \
+        {(r.source, r.idem_key) for r in connection.execute(statement, rows[0])}
+    counts = []
+    for source, events in batches:
+        stored = 0
+        for e in events:
+            key = (source, e.idem_key[:240])
+            if key in fresh:
+                fresh.discard(key)  # the first of identical events in one batch takes the credit
+                stored += 1
+            elif e.repeatable:
+                stored += _insert_repeat(connection, statement, source, e, now)
+        counts.append(stored)
+    return counts
+
+
+def _insert_repeat(connection: Connection, statement: Any, source: str, e: IncomingEvent, now: datetime) -> int:
+    """A repeat of a repeatable event is new unless an earlier copy still waits to be claimed."""
+    idem_key = e.idem_key[:240]
+    for repeat in range(2, 100):
+        if _waiting(connection, source, idem_key):
+            return 0
+        idem_key = f"{e.idem_key[:240]}#{repeat}"
+        if connection.execute(statement, _row(source, e, now, idem_key)).all():
+            return 1
+    return 0
+
+
+def insert_events(connection: Connection | Session, store: Store, source: str, events: Sequence[IncomingEvent]) -> int:
+    """Insert one source's events inside the caller's transaction; returns how many were new."""
+    return insert_batches(connection, store, [(source, events)])[0]
 
 
 def _waiting(connection: Connection, source: str, idem_key: str) -> bool:

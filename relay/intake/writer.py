@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from relay.inbox import insert_events
+from relay.inbox import insert_batches
 from relay.intake.base import IncomingEvent
 from relay.store import Store
 
@@ -65,8 +65,9 @@ class GroupWriter:
                     break
             try:
                 with self.store.transaction() as conn:
-                    for item in batch:
-                        item.stored = insert_events(conn, self.store, item.source, item.events)
+                    counts = insert_batches(conn, self.store, [(item.source, item.events) for item in batch])
+                for item, stored in zip(batch, counts):
+                    item.stored = stored
             except BaseException as exc:  # every waiter must hear about the failure, whatever it is
                 for item in batch:
                     item.error, item.stored = exc, 0

@@ -244,3 +244,16 @@ def test_repeatable_event_is_one_while_waiting_and_new_once_processed(runtime: R
     assert runtime.inbox.add("shop", [look]) == (0, 1)
     with runtime.store.session() as s:
         assert sorted(s.scalars(select(InboxEvent.idem_key))) == ["same-body", "same-body#2"]
+
+
+def test_many_requests_in_one_insert_keep_their_own_counts(runtime: Runtime) -> None:
+    from relay.inbox import insert_batches
+    one, two = IncomingEvent("k", "shop:x", {}, "one"), IncomingEvent("k", "shop:x", {}, "two")
+    again = IncomingEvent("k", "shop:y", {}, "again", repeatable=True)
+    with runtime.store.transaction() as conn:
+        assert insert_batches(conn, runtime.store, [("shop", [one, one, two]), ("other", [one]), ("shop", [two, again])]) == [2, 1, 1]
+    with runtime.store.transaction() as conn:
+        assert insert_batches(conn, runtime.store, [("shop", [one]), ("shop", [again])]) == [0, 0]
+    with runtime.store.session() as s:
+        assert sorted((e.source, e.idem_key) for e in s.scalars(select(InboxEvent))) == [
+            ("other", "one"), ("shop", "again"), ("shop", "one"), ("shop", "two")]
