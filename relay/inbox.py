@@ -161,13 +161,16 @@ class Inbox:
             return [ev.id for ev in stale]
 
     def finish(self, event_id: int, worker_id: str, trace: Sequence[TraceStep] = ()) -> bool:
-        """Mark done; False if the lease was lost meanwhile (another worker owns the event now)."""
+        """Mark done, with the trace steps; False if the lease was lost meanwhile (another worker owns
+        the event now), in which case nothing is written."""
         with self.store.session() as s:
-            s.add_all(trace)
             result = s.execute(update(InboxEvent).where(InboxEvent.id == event_id, InboxEvent.claimed_by == worker_id,
                                                         InboxEvent.status == "processing")
                                .values(status="done", finished_at=utcnow(), lease_until=None, last_error=None))
-            return bool(result.rowcount)
+            if not result.rowcount:
+                return False
+            s.add_all(trace)
+            return True
 
     def retry_later(self, event_id: int, worker_id: str, delay_seconds: float, error: str, trace: Sequence[TraceStep] = ()) -> None:
         with self.store.session() as s:

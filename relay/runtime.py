@@ -30,9 +30,6 @@ def _day(value: Any) -> date:
     return value if isinstance(value, date) and not isinstance(value, datetime) else datetime.fromisoformat(str(value)).date()
 
 
-Preparer = Callable[[Claimed], "dict[str, Any] | None"]
-
-
 class Runtime:
     def __init__(self, config: LoadedConfig, migrate: bool = True) -> None:
         self.config = config

@@ -73,10 +73,13 @@ class Worker:
             metrics.retried(event.source)
             return
         tracer.add(event.id, "done", "processed")
-        if inbox.finish(event.id, self.id, tracer.take()):
+        steps = tracer.take()
+        if inbox.finish(event.id, self.id, steps):
             metrics.processed(event.source, "done")
         else:
-            tracer.add(event.id, "lease-lost", "finished after the lease passed to another worker; its effects are keyed, so nothing repeats")
+            steps[-1].step, steps[-1].message = "lease-lost", "finished after the lease passed to another worker; its effects are keyed, so nothing repeats"
+            with self.runtime.store.session() as s:
+                s.add_all(steps)
 
     def run_once(self, limit: int = 100) -> int:
         """Process what is ready now, in this thread (CLI and tests). Returns how many were handled."""

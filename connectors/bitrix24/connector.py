@@ -177,5 +177,3 @@ class Bitrix24Connector:
     def close(self) -> None:
         self.client.close()
 
-
-__all__ = ["Bitrix24Connector", "Command"]
