@@ -1,10 +1,10 @@
 """Tables of the store. Alembic migrations in `migrations/` create exactly these (a test compares)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Date, DateTime, Index, Integer, String, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -182,3 +182,40 @@ class Link(Base):
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     updated_at: Mapped[datetime]
     __table_args__ = (Index("ix_links_value", "kind", "value"),)
+
+
+class BankOperation(Base):
+    """One bank operation, stored once whatever route (webhook, statement, 1C file) brought it.
+
+    `op_key` is the cross-route key (our account, C/D, counterparty account, document number, kopecks,
+    Moscow posting date); bank ids are per-route duplicate checks; `routes` says who has seen it."""
+
+    __tablename__ = "bank_operations"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    op_key: Mapped[str] = mapped_column(String(255), unique=True)
+    alt_keys: Mapped[list[str]] = mapped_column(JSON)  # keys of other routes matched to this row by tolerance
+    account: Mapped[str] = mapped_column(String(34))
+    direction: Mapped[str] = mapped_column(String(1))  # C | D
+    amount_kopecks: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    document_number: Mapped[str] = mapped_column(String(64))
+    document_date: Mapped[date | None] = mapped_column(Date)
+    posted_on: Mapped[date] = mapped_column(Date)
+    counterparty_name: Mapped[str] = mapped_column(Text)
+    counterparty_inn: Mapped[str] = mapped_column(String(32), index=True)
+    counterparty_kpp: Mapped[str] = mapped_column(String(32))
+    counterparty_account: Mapped[str] = mapped_column(String(64))
+    counterparty_bik: Mapped[str] = mapped_column(String(32))
+    counterparty_bank: Mapped[str] = mapped_column(Text)
+    purpose: Mapped[str] = mapped_column(Text)
+    purpose_fields: Mapped[dict[str, Any]] = mapped_column(JSON)
+    tochka_payment_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    tbank_operation_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    routes: Mapped[list[str]] = mapped_column(JSON)
+    raw: Mapped[dict[str, Any]] = mapped_column(JSON)  # route → what that route said, as received
+    first_seen_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    __table_args__ = (
+        Index("ix_bank_operations_match", "account", "direction", "counterparty_account", "document_number", "amount_kopecks"),
+        Index("ix_bank_operations_posted", "posted_on"),
+    )
