@@ -18,4 +18,16 @@ if [ -z "${RELAY_TEST_PG_URL:-}" ]; then
   fi
 fi
 
+# The admin UI's browser tests drive Debian's chromium through Playwright (never `playwright install`).
+if [ ! -x "${RELAY_TEST_CHROMIUM:-/usr/bin/chromium}" ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "installing chromium from Debian's packages..." >&2
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2 \
+      || echo "warning: could not install chromium; the browser tests will fail under CI" >&2
+  else
+    echo "warning: chromium is missing (sudo apt-get install chromium); the browser tests will fail under CI" >&2
+  fi
+fi
+export RELAY_TEST_CHROMIUM="${RELAY_TEST_CHROMIUM:-/usr/bin/chromium}"
+
 exec .venv/bin/python -m pytest "$@"

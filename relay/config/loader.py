@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from pydantic import BaseModel, SecretStr, ValidationError
+from werkzeug.security import check_password_hash
 
 from relay.config.errors import ConfigError, ConfigProblem
 from relay.config.models import RelayConfig
@@ -124,11 +125,27 @@ def load_config(path: str | os.PathLike[str], environ: dict[str, str] | None = N
     for file in _expand(loaded.base_dir, settings.rules, suffix_skip="_test.yaml"):
         _load_rules(loaded, file, environ, problems, docs)
     _cross_check(loaded, docs, problems)
+    if validated is not None:
+        _refuse_sandbox_admin(validated, doc, problems)
     for model in [*loaded.sources.values(), *loaded.connectors.values()]:
         loaded.secrets |= {s for s in _secret_values(model) if s}
     if problems:
         raise ConfigError(problems)
     return loaded
+
+
+SANDBOX_ADMIN_PASSWORD = "sandbox"
+
+
+def _refuse_sandbox_admin(settings: RelayConfig, doc: YamlDoc, problems: list[ConfigProblem]) -> None:
+    """The shipped config logs into /admin with a known password; a live relay must not."""
+    admin = settings.admin
+    if settings.mode != "live" or admin is None:
+        return
+    if check_password_hash(admin.password_hash.get_secret_value(), SANDBOX_ADMIN_PASSWORD) or \
+            admin.secret_key.get_secret_value().startswith("sandbox-only"):
+        problems.append(ConfigProblem(doc.file, doc.line_of(("admin",)), "admin", "still uses the sandbox password or secret key; "
+                                      "set RELAY_ADMIN_PASSWORD_HASH and RELAY_ADMIN_SECRET_KEY for live mode (docs/admin.md)"))
 
 
 def _fallback_settings(raw: dict[str, Any]) -> RelayConfig:

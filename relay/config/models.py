@@ -76,6 +76,15 @@ class SandboxConfig(Strict):
     bitrix24: SandboxEmulator | None = None
 
 
+class AdminConfig(Strict):
+    """The admin web UI at /admin. Absent: /admin answers 404 (the UI never runs without a password)."""
+
+    password_hash: SecretStr = Field(description="werkzeug password hash, e.g. `${RELAY_ADMIN_PASSWORD_HASH}` (see docs/admin.md)")
+    secret_key: SecretStr = Field(min_length=16, description="signs the admin session cookie; a long random string from the environment")
+    secure_cookie: bool = Field(False, description="send the session cookie only over HTTPS (turn on behind TLS)")
+    session_hours: float = Field(12.0, gt=0, le=24 * 30, description="how long a login lasts")
+
+
 class RelayConfig(Strict):
     mode: Literal["live", "sandbox"] = Field("live", description="sandbox: `run` also starts the emulators listed under `sandbox`")
     sandbox: SandboxConfig = SandboxConfig()
@@ -84,6 +93,7 @@ class RelayConfig(Strict):
     worker: WorkerConfig = WorkerConfig()
     scheduler: SchedulerConfig = SchedulerConfig()
     logging: LoggingConfig = LoggingConfig()
+    admin: AdminConfig | None = Field(None, description="the admin web UI; absent: no UI")
     sources: dict[str, dict] = Field(default_factory=dict, description="inbound webhooks by name: POST /hooks/<name>")
     connectors: dict[str, dict] = Field(default_factory=dict, description="outside systems by name, each with its own settings")
     rules: list[str] = Field(default_factory=lambda: ["rules/*.yaml"], description="rule files (globs, relative to config.yaml); *_test.yaml files are rule tests")

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from relay.intake.base import InboundRequest, Rejected
 from relay.intake.writer import GroupWriter
 from relay.redact import REDACTOR
+from relay.web.admin import register_admin
 from relay.worker import live_workers
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ def create_app(runtime: "Runtime") -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = runtime.config.settings.web.max_body_bytes
     app.extensions["relay"] = runtime
     writer = GroupWriter(runtime.store)
+    register_admin(app, runtime)  # /admin: 404 unless `admin:` is configured
 
     @app.post("/hooks/<source>")
     @app.post("/hooks/<source>/<path:sub>")

@@ -170,3 +170,10 @@ def test_run_refuses_to_start_half_configured(tmp_path: Path) -> None:
 def test_shipped_config_is_valid() -> None:
     result = subprocess.run([sys.executable, "app.py", "check"], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_live_mode_refuses_the_sandbox_admin_password() -> None:
+    result = subprocess.run([sys.executable, "app.py", "check"], capture_output=True, text=True, cwd=ROOT, timeout=60,
+                            env={"PATH": "/usr/bin:/bin", "RELAY_MODE": "live"})
+    assert result.returncode == 1
+    assert "config.yaml:" in result.stdout and "admin: still uses the sandbox password" in result.stdout
