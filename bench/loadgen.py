@@ -35,16 +35,44 @@ class LoadResult:
         return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def _connection(url: str) -> tuple[http.client.HTTPConnection, str]:
-    parts = urlsplit(url)
-    return http.client.HTTPConnection(parts.hostname, parts.port, timeout=30), parts.path
+class _Connection:
+    """One keep-alive connection per sender thread; a request that fails at the socket counts as status 0
+    and the next one goes out on a fresh connection, so a server that drops connections is measured, not fatal."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        self._host, self._port, self._path = parts.hostname, parts.port, parts.path
+        self._conn = self._open()
+
+    def _open(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection(self._host, self._port, timeout=30)
+
+    def post(self, body: bytes, headers: dict[str, str]) -> int:
+        try:
+            self._conn.request("POST", self._path, body=body, headers=headers)
+            response = self._conn.getresponse()
+            response.read()
+            return response.status
+        except OSError:
+            self._conn.close()
+            self._conn = self._open()
+            return 0
 
 
-def _send(conn: http.client.HTTPConnection, path: str, body: bytes, headers: dict[str, str]) -> int:
-    conn.request("POST", path, body=body, headers=headers)
-    response = conn.getresponse()
-    response.read()
-    return response.status
+def _record(result: LoadResult, lock: threading.Lock, status: int, latency: float) -> None:
+    with lock:
+        result.sent += 1
+        result.ok += status == 200
+        result.errors += status != 200
+        result.latencies.append(latency)
+
+
+def _run_threads(run: Callable[[], None], count: int) -> None:
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
 
 
 def closed_loop(url: str, make: MakeRequest, connections: int, seconds: float, first_id: int = 0) -> LoadResult:
@@ -54,31 +82,17 @@ def closed_loop(url: str, make: MakeRequest, connections: int, seconds: float, f
     stop_at = time.perf_counter() + seconds
 
     def run() -> None:
-        conn, path = _connection(url)
+        conn = _Connection(url)
         while time.perf_counter() < stop_at:
             with lock:
                 n = next(counter)
             body, headers = make(n)
             started = time.perf_counter()
-            try:
-                status = _send(conn, path, body, headers)
-            except OSError:
-                conn.close()
-                conn, path = _connection(url)
-                status = 0
-            elapsed = time.perf_counter() - started
-            with lock:
-                result.sent += 1
-                result.ok += status == 200
-                result.errors += status != 200
-                result.latencies.append(elapsed)
+            status = conn.post(body, headers)
+            _record(result, lock, status, time.perf_counter() - started)
 
     began = time.perf_counter()
-    threads = [threading.Thread(target=run) for _ in range(connections)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    _run_threads(run, connections)
     result.seconds = time.perf_counter() - began
     return result
 
@@ -91,7 +105,7 @@ def open_loop(url: str, make: MakeRequest, rate: float, seconds: float, connecti
     schedule = iter(range(total))
 
     def run() -> None:
-        conn, path = _connection(url)
+        conn = _Connection(url)
         while True:
             with lock:
                 n = next(schedule, None)
@@ -102,23 +116,9 @@ def open_loop(url: str, make: MakeRequest, rate: float, seconds: float, connecti
             if delay > 0:
                 time.sleep(delay)
             body, headers = make(first_id + n)
-            try:
-                status = _send(conn, path, body, headers)
-            except OSError:
-                conn.close()
-                conn, path = _connection(url)
-                status = 0
-            latency = time.perf_counter() - due
-            with lock:
-                result.sent += 1
-                result.ok += status == 200
-                result.errors += status != 200
-                result.latencies.append(latency)
+            status = conn.post(body, headers)
+            _record(result, lock, status, time.perf_counter() - due)
 
-    threads = [threading.Thread(target=run) for _ in range(connections)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    _run_threads(run, connections)
     result.seconds = time.perf_counter() - start
     return result

@@ -1,4 +1,5 @@
-"""Bits every finance emulator repeats: request counting, knob plumbing, the common `/_emulator/` routes.
+"""Bits every finance emulator repeats: seed reading, the JSON app, request counting, knob plumbing, the common
+`/_emulator/` routes.
 
 Each emulator keeps its own state object, but reset/state/request-counter/knobs/clock endpoints
 behave the same everywhere so a test harness can drive all of them one way.
@@ -7,12 +8,31 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from pathlib import Path
 from typing import Any, Callable
 
+import yaml
 from flask import Flask, Response, jsonify, request
 from pydantic import BaseModel, ValidationError
 
 from emulators.common.clock import Clock, steer
+
+
+def read_seed(seed: dict[str, Any] | str | Path | None, default: Path) -> dict[str, Any]:
+    """A seed given as a dict stays as it is; a YAML path (or None for `default`) is read."""
+    if isinstance(seed, dict):
+        return seed
+    with open(seed or default, encoding="utf-8") as fh:
+        return yaml.safe_load(fh) or {}
+
+
+def json_app(name: str, state: Any) -> Flask:
+    """A Flask app answering JSON as the real APIs do (Cyrillic as is, keys in written order), holding `state`."""
+    app = Flask(name)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions[name] = state
+    return app
 
 
 class RequestCounter:

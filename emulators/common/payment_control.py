@@ -1,15 +1,23 @@
-"""Control-side helpers for the bank emulators: "a payment happens" bodies, payment views, doc numbers.
+"""Control-side helpers for the bank emulators: "a payment happens" bodies, payment views, doc numbers,
+and the read-only `/_emulator/` routes over the ledger.
 
-Tochka and T-Bank both accept the same `/_emulator/payments` body and number payment orders the
-same way, so the plumbing lives here rather than twice in the bank packages.
+Tochka and T-Bank both accept the same `/_emulator/payments` body, number payment orders the
+same way and show their ledger, deliveries and 1C file alike, so the plumbing lives here rather
+than twice in the bank packages.
 """
 from __future__ import annotations
 
 import itertools
 import threading
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
-from emulators.common.payments import Direction, Payment, PaymentSpec, fmt2
+from flask import Flask, Response, jsonify, request
+
+from emulators.common.clock import MSK, Clock
+from emulators.common.payments import Direction, Ledger, Party, Payment, PaymentSpec, fmt2
+from emulators.common.webhook_sender import WebhookSender
+from emulators.onec.export import export_response
 
 
 class DocumentNumbers:
@@ -50,3 +58,41 @@ def describe(p: Payment) -> dict[str, Any]:
             "documentType": p.document_type, "status": p.status, "ids": dict(p.ids),
             "counterparty": {"name": p.counterparty.name, "inn": p.counterparty.inn, "kpp": p.counterparty.kpp,
                              "account": p.counterparty.account, "bik": p.counterparty.bik}}
+
+
+def control_error(message: Any, status: int = 400) -> Response:
+    """`{"error": message}`: how every bank control route refuses a request."""
+    response = jsonify({"error": message})
+    response.status_code = status
+    return response
+
+
+class BankState(Protocol):
+    """What the shared ledger routes read from a bank emulator's state."""
+
+    ledger: Ledger
+    sender: WebhookSender
+    clock: Clock
+
+    def owner(self, account: str | None) -> Party: ...
+
+
+def install_ledger_routes(app: Flask, state: BankState) -> None:
+    """`GET /_emulator/payments`, `/_emulator/webhooks/deliveries` and `/_emulator/export/1c` on `app`."""
+
+    @app.get("/_emulator/payments")
+    def payments() -> Response:
+        return jsonify([describe(p) for p in state.ledger.all()])
+
+    @app.get("/_emulator/webhooks/deliveries")
+    def deliveries() -> Response:
+        return jsonify(state.sender.log())
+
+    @app.get("/_emulator/export/1c")
+    def export_1c() -> Response:
+        try:
+            owner = state.owner(request.args.get("account"))
+        except KeyError:
+            return control_error("unknown account", 404)
+        return export_response(state.ledger, owner, request.args.to_dict(),
+                               datetime.fromtimestamp(state.clock.now(), MSK))

@@ -4,10 +4,11 @@ Emulators and tests both need "a real HTTP server at a URL"; this is the one pla
 """
 from __future__ import annotations
 
+import argparse
 import logging
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -59,3 +60,17 @@ def serve_forever(app: Any, port: int, host: str = "127.0.0.1") -> None:
         pass
     finally:
         server.server_close()
+
+
+def run_main(build_app: Callable[[str | None], Any], description: str, default_port: int,
+             argv: list[str] | None = None) -> None:
+    """`python -m emulators.X --port N [--host H] [--seed file.yaml]` for the emulators that take nothing more.
+
+    `build_app(seed_path_or_None)` makes the app; the emulator's own entry point only names itself and its port.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--port", type=int, default=default_port)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--seed", default=None, help="seed YAML (default: seeds/demo.yaml)")
+    args = parser.parse_args(argv)
+    serve_forever(build_app(args.seed), args.port, args.host)

@@ -10,12 +10,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import yaml
 from flask import Flask, Response, g, jsonify, request
 from pydantic import BaseModel, Field
 
 from emulators.common.clock import Clock, SystemClock
-from emulators.common.control import RequestCounter, install_control, is_control_path
+from emulators.common.control import RequestCounter, install_control, is_control_path, json_app, read_seed
 from emulators.common.faults import FaultInjector
 from emulators.common.ratelimit import SlidingWindowLimiter
 from emulators.fintablo.schema import (ENTITIES, INVALID_CREDENTIALS, INVALID_TYPE, TOO_MANY, UNKNOWN_METHOD,
@@ -63,11 +62,6 @@ class FintabloEmulator:
         self.set_knobs(Knobs())
 
 
-def load_seed(path: str | Path | None = None) -> dict[str, Any]:
-    with open(path or DEFAULT_SEED, encoding="utf-8") as fh:
-        return yaml.safe_load(fh) or {}
-
-
 def _answer(status: int, body: dict[str, Any]) -> Response:
     response = jsonify(body)
     response.status_code = status
@@ -99,12 +93,8 @@ def _page(args: dict[str, str], name: str, default: int) -> int:
 
 def create_app(seed: dict[str, Any] | str | Path | None = None, clock: Clock | None = None) -> Flask:
     """A Fintablo emulator; `seed` is a dict, a YAML path, or None for seeds/demo.yaml."""
-    data = seed if isinstance(seed, dict) else load_seed(seed)
-    emu = FintabloEmulator(data, clock or SystemClock())
-    app = Flask("fintablo")
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions["fintablo"] = emu
+    emu = FintabloEmulator(read_seed(seed, DEFAULT_SEED), clock or SystemClock())
+    app = json_app("fintablo", emu)
 
     install_control(app, counter=emu.counter, clock=emu.clock, get_knobs=lambda: emu.knobs,
                     set_knobs=emu.set_knobs, reset=emu.reset, dump=emu.store.dump)

@@ -1,4 +1,4 @@
-"""Injectable time for the Planfix emulator.
+"""Injectable time for the Planfix emulator: the common clocks, with a Planfix-specific start date.
 
 The 1 request/second limit, the daily budget, deferred (202) task updates and the scenario
 retry schedule (15 min / 30 min / 1 h / 1 h, 3-minute pause after a failure) all read this
@@ -6,41 +6,17 @@ clock, so a test can step over hours instantly with a `ManualClock` instead of s
 """
 from __future__ import annotations
 
-import threading
-import time
-from typing import Protocol
+from emulators.common import clock as common
+from emulators.common.clock import Clock, SystemClock
+
+__all__ = ["Clock", "ManualClock", "SystemClock", "START"]
+
+START = 1_714_557_600.0
+"""2024-05-01 10:00 UTC: the day the demo seed's tasks and deadlines are written around."""
 
 
-class Clock(Protocol):
-    """Anything that tells the current unix time in seconds."""
+class ManualClock(common.ManualClock):
+    """The common hand-moved clock; only the default start differs (the seed's day, not "now")."""
 
-    def now(self) -> float: ...
-
-
-class SystemClock:
-    """The real wall clock (production and manual runs)."""
-
-    def now(self) -> float:
-        return time.time()
-
-
-class ManualClock:
-    """A clock that only moves when told to; thread-safe because request threads and the
-    scenario sender read it concurrently."""
-
-    def __init__(self, start: float = 1_714_557_600.0) -> None:  # 2024-05-01 10:00 UTC
-        self._now = float(start)
-        self._lock = threading.Lock()
-
-    def now(self) -> float:
-        with self._lock:
-            return self._now
-
-    def advance(self, seconds: float) -> float:
-        with self._lock:
-            self._now += float(seconds)
-            return self._now
-
-    def set(self, when: float) -> None:
-        with self._lock:
-            self._now = float(when)
+    def __init__(self, start: float = START) -> None:
+        super().__init__(start)

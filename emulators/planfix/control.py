@@ -12,6 +12,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 from pydantic import ValidationError
 
+from emulators.common.clock import steer
+
 from .clock import ManualClock
 from .comments import add_comment
 from .errors import ApiError
@@ -96,12 +98,9 @@ def clock() -> Response:
     data = _json() if request.method == "POST" else {}
     if data and not isinstance(st.clock, ManualClock):
         return json_response({"error": "the emulator runs on the system clock"}, 409)
-    if "advance" in data:
-        st.clock.advance(float(data["advance"]))  # type: ignore[union-attr]
-    if "set" in data:
-        st.clock.set(float(data["set"]))  # type: ignore[union-attr]
+    answer = steer(st.clock, data)
     st.dispatcher.wake()
-    return json_response({"now": st.clock.now(), "manual": isinstance(st.clock, ManualClock)})
+    return json_response(answer)
 
 
 @bp.post("/tokens")

@@ -10,7 +10,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-import yaml
+from emulators.common.control import read_seed
 
 from .errors import ApiError
 
@@ -18,8 +18,7 @@ DEMO = Path(__file__).parent / "seeds" / "demo.yaml"
 
 
 def load_seed_file(path: str | Path | None) -> dict[str, Any]:
-    with open(path or DEMO, encoding="utf-8") as fh:
-        return yaml.safe_load(fh) or {}
+    return read_seed(path, DEMO)
 
 
 def _people(value: Any) -> Any:

@@ -1,19 +1,12 @@
 """`python -m emulators.tbank --port N [--seed file.yaml]`: run the T-Bank emulator in the foreground."""
 from __future__ import annotations
 
-import argparse
-
-from emulators.common.server import serve_forever
+from emulators.common.server import run_main
 from emulators.tbank.app import create_app
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="T-Bank business API emulator")
-    parser.add_argument("--port", type=int, default=8093)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--seed", default=None, help="seed YAML (default: seeds/demo.yaml)")
-    args = parser.parse_args()
-    serve_forever(create_app(args.seed, webhook_sync=False), args.port, args.host)
+def main(argv: list[str] | None = None) -> None:
+    run_main(lambda seed: create_app(seed, webhook_sync=False), "T-Bank business API emulator", 8093, argv)
 
 
 if __name__ == "__main__":

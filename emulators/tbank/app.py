@@ -9,16 +9,14 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import yaml
 from flask import Flask, Response, g, jsonify, request
 from pydantic import ValidationError
 
 from emulators.common.clock import MSK, Clock, SystemClock
-from emulators.common.control import RequestCounter, install_control, is_control_path
+from emulators.common.control import RequestCounter, install_control, is_control_path, json_app, read_seed
 from emulators.common.faults import FaultInjector
-from emulators.common.payment_control import describe, split_control_body
+from emulators.common.payment_control import control_error, describe, install_ledger_routes, split_control_body
 from emulators.common.payments import totals
-from emulators.onec.export import export_response
 from emulators.tbank import shapes
 from emulators.tbank.state import TBankState
 
@@ -49,20 +47,11 @@ def _moment(raw: str | None, name: str) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
-def load_seed(path: str | Path | None = None) -> dict[str, Any]:
-    with open(path or DEFAULT_SEED, encoding="utf-8") as fh:
-        return yaml.safe_load(fh) or {}
-
-
 def create_app(seed: dict[str, Any] | str | Path | None = None, clock: Clock | None = None,
                webhook_sync: bool = True) -> Flask:
     """A T-Bank emulator; `clock` drives the RPS limits, `webhook_sync=False` sends webhooks in the background."""
-    data = seed if isinstance(seed, dict) else load_seed(seed)
-    state = TBankState(data, clock or SystemClock(), webhook_sync)
-    app = Flask("tbank")
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions["tbank"] = state
+    state = TBankState(read_seed(seed, DEFAULT_SEED), clock or SystemClock(), webhook_sync)
+    app = json_app("tbank", state)
     install_control(app, counter=RequestCounter(), clock=state.clock, get_knobs=lambda: state.knobs,
                     set_knobs=state.set_knobs, reset=state.load, dump=lambda: _dump(state))
 
@@ -196,8 +185,7 @@ def _balances(state: TBankState, account: str, start: datetime, end: datetime) -
 
 
 def _install_control(app: Flask, state: TBankState) -> None:
-    def bad(message: Any, status: int = 400) -> Response:
-        return _json({"error": message}, status)
+    install_ledger_routes(app, state)
 
     @app.post("/_emulator/payments")
     def payment_happens() -> Response:
@@ -205,11 +193,11 @@ def _install_control(app: Flask, state: TBankState) -> None:
             spec, options = split_control_body(request.get_json(silent=True, force=True), ("sync",))
             payment, deliveries = state.add_payment(spec, sync=options.get("sync"))
         except ValidationError as exc:
-            return bad(exc.errors(include_url=False, include_context=False))
+            return control_error(exc.errors(include_url=False, include_context=False))
         except KeyError as exc:
-            return bad(f"unknown account {exc.args[0]}", 404)
+            return control_error(f"unknown account {exc.args[0]}", 404)
         except ValueError as exc:
-            return bad(str(exc))
+            return control_error(str(exc))
         return _json({"payment": describe(payment), "operation": shapes.operation(payment),
                       "deliveries": [d.id for d in deliveries]})
 
@@ -218,36 +206,19 @@ def _install_control(app: Flask, state: TBankState) -> None:
         try:
             payment, deliveries = state.settle(operation_id)
         except KeyError:
-            return bad("unknown operationId", 404)
+            return control_error("unknown operationId", 404)
         return _json({"payment": describe(payment), "deliveries": [d.id for d in deliveries]})
-
-    @app.get("/_emulator/payments")
-    def payments() -> Response:
-        return _json([describe(p) for p in state.ledger.all()])
 
     @app.post("/_emulator/webhooks")
     def register_hook() -> Response:
         body = request.get_json(silent=True, force=True) or {}
         if not body.get("url"):
-            return bad("url is required")
+            return control_error("url is required")
         with state.lock:
             state.webhooks["oper-feed-operation"] = {"url": body["url"], "authType": body.get("authType"),
                                                      "authSecret": body.get("authSecret"), "email": None,
                                                      "hasSignature": False}
         return _json(state.webhooks["oper-feed-operation"])
-
-    @app.get("/_emulator/webhooks/deliveries")
-    def deliveries() -> Response:
-        return _json(state.sender.log())
-
-    @app.get("/_emulator/export/1c")
-    def export_1c() -> Response:
-        try:
-            owner = state.owner(request.args.get("account"))
-        except KeyError:
-            return bad("unknown account", 404)
-        return export_response(state.ledger, owner, request.args.to_dict(),
-                               datetime.fromtimestamp(state.clock.now(), MSK))
 
 
 def _dump(state: TBankState) -> dict[str, Any]:

@@ -46,10 +46,7 @@ def set_webhook(state: "TelegramState", bot: BotAccount, p: Params) -> E.Describ
         bot.webhook = WebhookConfig(url=url, secret_token=secret, max_connections=max_connections,
                                     ip_address=p.get_str("ip_address") or None)
         bot.allowed_updates = new_allowed
-        hub = state.hub(bot)
-        if p.get_bool("drop_pending_updates"):
-            hub.drop_pending()
-        hub.webhook_changed()
+        _webhook_changed(state, bot, p)
     return E.Described(True, "Webhook is already set" if unchanged else "Webhook was set")
 
 
@@ -57,11 +54,16 @@ def delete_webhook(state: "TelegramState", bot: BotAccount, p: Params) -> E.Desc
     with state.lock:
         had = bot.webhook is not None
         bot.webhook = None
-        hub = state.hub(bot)
-        if p.get_bool("drop_pending_updates"):
-            hub.drop_pending()
-        hub.webhook_changed()
+        _webhook_changed(state, bot, p)
     return E.Described(True, "Webhook was deleted" if had else "Webhook is already deleted")
+
+
+def _webhook_changed(state: "TelegramState", bot: BotAccount, p: Params) -> None:
+    """Both setWebhook and deleteWebhook may drop the queue (`drop_pending_updates`) and then restart delivery."""
+    hub = state.hub(bot)
+    if p.get_bool("drop_pending_updates"):
+        hub.drop_pending()
+    hub.webhook_changed()
 
 
 def get_webhook_info(state: "TelegramState", bot: BotAccount, p: Params) -> dict[str, Any]:

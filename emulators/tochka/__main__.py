@@ -5,19 +5,12 @@ with `create_app(webhook_sync=True)` instead, so a control call returns after de
 """
 from __future__ import annotations
 
-import argparse
-
-from emulators.common.server import serve_forever
+from emulators.common.server import run_main
 from emulators.tochka.app import create_app
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="Tochka Bank Open API emulator")
-    parser.add_argument("--port", type=int, default=8092)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--seed", default=None, help="seed YAML (default: seeds/demo.yaml)")
-    args = parser.parse_args()
-    serve_forever(create_app(args.seed, webhook_sync=False), args.port, args.host)
+def main(argv: list[str] | None = None) -> None:
+    run_main(lambda seed: create_app(seed, webhook_sync=False), "Tochka Bank Open API emulator", 8092, argv)
 
 
 if __name__ == "__main__":

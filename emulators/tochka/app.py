@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlparse
 
-import yaml
 from flask import Blueprint, Flask, Response, g, jsonify, request
 
 from emulators.common.clock import Clock, SystemClock
-from emulators.common.control import RequestCounter, install_control
+from emulators.common.control import RequestCounter, install_control, json_app, read_seed
 from emulators.common.faults import FaultInjector
 from emulators.tochka import shapes
 from emulators.tochka.control import install_tochka_control
@@ -192,20 +191,11 @@ def _api() -> Blueprint:
     return api
 
 
-def load_seed(path: str | Path | None = None) -> dict[str, Any]:
-    with open(path or DEFAULT_SEED, encoding="utf-8") as fh:
-        return yaml.safe_load(fh) or {}
-
-
 def create_app(seed: dict[str, Any] | str | Path | None = None, clock: Clock | None = None,
                webhook_sync: bool = True) -> Flask:
     """A Tochka emulator; `webhook_sync=False` delivers webhooks from background threads (as a real bank)."""
-    data = seed if isinstance(seed, dict) else load_seed(seed)
-    state = TochkaState(data, clock or SystemClock(), webhook_sync=webhook_sync)
-    app = Flask("tochka")
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions["tochka"] = state
+    state = TochkaState(read_seed(seed, DEFAULT_SEED), clock or SystemClock(), webhook_sync=webhook_sync)
+    app = json_app("tochka", state)
     counter = RequestCounter()
     install_control(app, counter=counter, clock=state.clock, get_knobs=lambda: state.knobs,
                     set_knobs=lambda k: setattr(state, "knobs", k), reset=state.load, dump=lambda: dump(state))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 import pytest
-import requests
 from pydantic import SecretStr
 
 from connectors.fintablo.client import FintabloClient, FintabloError, RateBudget
@@ -14,6 +13,7 @@ from emulators.common.clock import ManualClock
 from emulators.common.server import RunningServer, serve_in_thread
 from emulators.fintablo import create_app
 from relay.errors import PermanentError, TransientError
+from tests.emulators.support import control, fresh_fintablo
 
 TOKEN = "ft-demo-7f3c9a1e5b"
 
@@ -26,9 +26,7 @@ def running() -> Iterator[RunningServer]:
 
 @pytest.fixture
 def server(running: RunningServer) -> RunningServer:
-    requests.post(running.url + "/_emulator/reset", timeout=10).raise_for_status()
-    requests.post(running.url + "/_emulator/faults", json={}, timeout=10).raise_for_status()
-    return running
+    return fresh_fintablo(running)
 
 
 def client(server: RunningServer, **overrides: Any) -> FintabloClient:
@@ -39,11 +37,11 @@ def client(server: RunningServer, **overrides: Any) -> FintabloClient:
 
 
 def knobs(server: RunningServer, **values: Any) -> None:
-    requests.post(server.url + "/_emulator/knobs", json=values, timeout=10).raise_for_status()
+    control(server, "knobs", **values)
 
 
 def faults(server: RunningServer, **values: Any) -> None:
-    requests.post(server.url + "/_emulator/faults", json=values, timeout=10).raise_for_status()
+    control(server, "faults", **values)
 
 
 def test_reads_and_writes_through_the_envelope(server: RunningServer) -> None:

@@ -8,33 +8,29 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator
 
 import pytest
 import requests
-import telegram
 from flask import Flask
 from sqlalchemy import select
 
 from emulators.common.server import RunningServer, serve_in_thread
-from emulators.telegram import Clock, TelegramState, create_app
-from emulators.telegram.seed import DEMO_SEED
+from emulators.telegram import Clock
 from relay.runtime import Runtime
 from relay.store.schema import TraceStep
 from relay.web.app import create_app as create_relay_app
 from relay.worker import Worker
+from tests.emulators import test_telegram_helpers as emulator
+from tests.emulators.test_telegram_helpers import (ANNA, BOT_ID, CLIENT_GROUP, CLIENT_SG, DMITRY, IGOR,  # noqa: F401
+                                                   OLGA, SERGEY, STAFF, TOKEN, serve_emulator)
 from tests.support.relay import base_config, make_runtime, signed
 
-TOKEN = "7000000001:AAEhBOweik6ad9r_QXMENQjcrGbqCr4K-bs"
-BOT_ID = 7000000001
 SECRET = "relay-tg-secret_0123456789"
-STAFF = -1001000000001        # supergroup, bot is administrator; staff chat
-CLIENT_SG = -1001000000002    # supergroup, bot is member
-CLIENT_GROUP = -4000000003    # basic group, bot is member (can be upgraded)
-ANNA, DMITRY, OLGA, IGOR, SERGEY = 100000001, 100000002, 200000001, 200000002, 300000001
+# STAFF is the staff chat here; CLIENT_GROUP is the basic group a test may upgrade.
 
 RULES = """\
 rules:
@@ -76,77 +72,38 @@ rules:
       - note: {text: "bot left {{ chat.id }} ({{ member.reason or member.status }})"}
 """
 
-T = TypeVar("T")
+# The relay answers over real HTTP and a worker thread, so allow it longer than the emulator tests do.
+wait_for = partial(emulator.wait_for, timeout=10.0, interval=0.02)
 
 
-def wait_for(predicate: Callable[[], T], timeout: float = 10.0) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.02)
-
-
-@dataclass
-class Emu:
-    server: RunningServer
-    state: TelegramState
-    http: requests.Session = field(default_factory=requests.Session)
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    def get(self, path: str, **params: Any) -> Any:
-        resp = self.http.get(f"{self.url}/_emulator/{path}", params=params)
-        assert resp.status_code == 200, resp.text
-        return resp.json()
-
-    def post(self, path: str, **body: Any) -> Any:
-        resp = self.http.post(f"{self.url}/_emulator/{path}", json=body)
-        assert resp.status_code == 200, resp.text
-        return resp.json()
-
-    def say(self, chat_id: int, user: int, text: str, **extra: Any) -> dict[str, Any]:
-        return self.post(f"chats/{chat_id}/messages", **{"from": user, "text": text, **extra})
-
-    def sent(self, chat_id: int) -> list[dict[str, Any]]:
-        return self.get(f"chats/{chat_id}/sent")
+class Emu(emulator.Emu):
+    """The emulator suite's control client, plus what the connector tests check on the relay's side."""
 
     def texts(self, chat_id: int) -> list[str]:
         return [m["text"] for m in self.sent(chat_id)]
 
     def set_webhook(self, url: str, secret: str = SECRET) -> None:
         async def main() -> bool:
-            bot = telegram.Bot(TOKEN, base_url=f"{self.url}/bot", base_file_url=f"{self.url}/file/bot")
+            bot = self.bot()
             async with bot:
                 return await bot.set_webhook(url, secret_token=secret)
         assert asyncio.run(main())
 
     def delivered(self) -> bool:
         """Every update so far has left the queue (the relay answered)."""
-        return self.get(f"bots/{BOT_ID}/pending") == []
+        return self.pending() == []
 
 
 @pytest.fixture(scope="module")
 def _emulator() -> Iterator[tuple[Flask, RunningServer]]:
-    app = create_app(seed=DEMO_SEED, clock=Clock())
-    with serve_in_thread(app) as server:
-        yield app, server
-    app.extensions["telegram"].close()
+    with serve_emulator(Clock()) as running:  # real time: the relay's pacing runs on it too
+        yield running
 
 
 @pytest.fixture
 def emu(_emulator: tuple[Flask, RunningServer]) -> Iterator[Emu]:
-    app, server = _emulator
-    state: TelegramState = app.extensions["telegram"]
-    state.reset()
-    session = Emu(server=server, state=state)
-    yield session
-    session.http.close()
-    state.close()
+    with emulator.emu_session(_emulator, Emu) as session:
+        yield session
 
 
 @dataclass

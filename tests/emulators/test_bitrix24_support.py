@@ -19,24 +19,19 @@ from emulators.bitrix24.seed import load_seed
 from emulators.bitrix24.events import DeliverySettings
 from emulators.bitrix24.limits import LimitSettings
 from emulators.bitrix24.portal import Portal, PortalConfig
+from emulators.common.clock import ManualClock
 from emulators.common.faults import FaultSettings
 from emulators.common.server import RunningServer, serve_in_thread
 
 
-class FakeClock:
-    """Injectable unix-seconds clock: tests move time instead of sleeping."""
+class FakeClock(ManualClock):
+    """The common hand-moved clock, callable because the Bitrix24 emulator takes its clock as a function."""
 
     def __init__(self, start: float = 1_766_047_124.0) -> None:
-        self.now = start
-        self._lock = threading.Lock()
+        super().__init__(start)
 
     def __call__(self) -> float:
-        with self._lock:
-            return self.now
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self.now += seconds
+        return self.now()
 
 
 @dataclass

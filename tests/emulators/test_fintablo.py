@@ -10,6 +10,7 @@ from flask import Flask
 from emulators.common.clock import ManualClock
 from emulators.common.server import RunningServer, serve_in_thread
 from emulators.fintablo import create_app
+from tests.emulators.support import fresh_fintablo
 
 TOKEN = "ft-demo-7f3c9a1e5b"
 
@@ -45,9 +46,7 @@ def running(app: Flask) -> Iterator[RunningServer]:
 
 @pytest.fixture
 def server(running: RunningServer) -> RunningServer:
-    requests.post(running.url + "/_emulator/reset", timeout=10).raise_for_status()
-    requests.post(running.url + "/_emulator/faults", json={}, timeout=10).raise_for_status()
-    return running
+    return fresh_fintablo(running)
 
 
 @pytest.fixture

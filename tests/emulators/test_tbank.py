@@ -11,27 +11,12 @@ from emulators.common.clock import ManualClock
 from emulators.common.server import RunningServer, serve_in_thread
 from emulators.common.webhook_sink import WebhookSink
 from emulators.tbank import create_app
+from tests.emulators.support import clock, control, reset, sink, sink_server  # noqa: F401
 
 ACCOUNT = "40702810437283605671"
 AUTH = {"Authorization": "Bearer tbank-demo-token"}
 LITERA = {"name": "ООО \"Литера\"", "inn": "7813794786", "kpp": "781301001",
           "account": "40702810744429481733", "bik": "044030653"}
-
-
-@pytest.fixture(scope="module")
-def clock() -> ManualClock:
-    return ManualClock(start=1_741_000_000.0)
-
-
-@pytest.fixture(scope="module")
-def sink() -> WebhookSink:
-    return WebhookSink()
-
-
-@pytest.fixture(scope="module")
-def sink_server(sink: WebhookSink) -> Iterator[RunningServer]:
-    with serve_in_thread(sink.app) as server:
-        yield server
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +27,8 @@ def running(clock: ManualClock) -> Iterator[RunningServer]:
 
 @pytest.fixture
 def tbank(running: RunningServer, sink: WebhookSink, clock: ManualClock) -> RunningServer:
-    requests.post(running.url + "/_emulator/reset", timeout=10).raise_for_status()
-    requests.post(running.url + "/_emulator/knobs", json={"webhook_retry_interval": 0}, timeout=10).raise_for_status()
+    reset(running)
+    control(running, "knobs", webhook_retry_interval=0)
     clock.advance(5)  # a fresh second for the RPS limiter
     sink.reset()
     return running

@@ -1,7 +1,8 @@
 """Shared fixtures for the Telegram emulator tests: a live emulator, a webhook receiver, PTB bots.
 
 Everything runs over real HTTP on 127.0.0.1. The emulator's clock is frozen, so rate windows and
-callback expiry are moved by `emu.advance(seconds)` instead of sleeping.
+callback expiry are moved by `emu.advance(seconds)` instead of sleeping. The connector tests reuse
+the demo-seed ids, `Emu`, `wait_for` and `serve_emulator` from here, so both suites drive one seed one way.
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import asyncio
 import json
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Iterator, TypeVar
 
@@ -36,7 +38,7 @@ def run(coro: Awaitable[T]) -> T:
     return asyncio.run(coro)  # type: ignore[arg-type]
 
 
-def wait_for(predicate: Callable[[], T], timeout: float = 5.0) -> T:
+def wait_for(predicate: Callable[[], T], timeout: float = 5.0, interval: float = 0.01) -> T:
     """Poll until `predicate()` is truthy (webhook delivery happens on another thread)."""
     deadline = time.monotonic() + timeout
     while True:
@@ -45,7 +47,7 @@ def wait_for(predicate: Callable[[], T], timeout: float = 5.0) -> T:
             return value
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
-        time.sleep(0.01)
+        time.sleep(interval)
 
 
 @dataclass
@@ -54,12 +56,15 @@ class Emu:
 
     server: RunningServer
     state: TelegramState
-    clock: Clock
     http: requests.Session = field(default_factory=requests.Session)
 
     @property
     def url(self) -> str:
         return self.server.url
+
+    @property
+    def clock(self) -> Clock:
+        return self.state.clock
 
     def bot(self, token: str = TOKEN) -> telegram.Bot:
         # PTB appends the token to base_url and puts file paths after base_file_url.
@@ -94,26 +99,44 @@ class Emu:
 START = 1_714_557_840.0
 
 
-@pytest.fixture(scope="module")
-def _emulator() -> Iterator[tuple[Flask, RunningServer]]:
-    app = create_app(seed=DEMO_SEED, clock=Clock(start=START))
+@contextmanager
+def serve_emulator(clock: Clock) -> Iterator[tuple[Flask, RunningServer]]:
+    """The demo-seed emulator on a real port, closed (webhook threads included) afterwards."""
+    app = create_app(seed=DEMO_SEED, clock=clock)
     with serve_in_thread(app) as server:
         yield app, server
     app.extensions["telegram"].close()
 
 
-@pytest.fixture
-def emu(_emulator: tuple[Flask, RunningServer]) -> Iterator[Emu]:
-    """The module's emulator, back at the demo seed with a frozen clock and no faults."""
-    app, server = _emulator
+@pytest.fixture(scope="module")
+def _emulator() -> Iterator[tuple[Flask, RunningServer]]:
+    with serve_emulator(Clock(start=START)) as running:
+        yield running
+
+
+EmuT = TypeVar("EmuT", bound=Emu)
+
+
+@contextmanager
+def emu_session(running: tuple[Flask, RunningServer], client: type[EmuT]) -> Iterator[EmuT]:
+    """A control client on a module's emulator, reset to the demo seed; its HTTP session and the
+    emulator's delivery threads are closed afterwards, so the next test starts quiet."""
+    app, server = running
     state: TelegramState = app.extensions["telegram"]
     state.reset()
-    state.clock.freeze(START)
-    app.extensions["telegram_faults"].configure(FaultSettings())
-    session = Emu(server=server, state=state, clock=state.clock)
+    session = client(server=server, state=state)
     yield session
     session.http.close()
     state.close()
+
+
+@pytest.fixture
+def emu(_emulator: tuple[Flask, RunningServer]) -> Iterator[Emu]:
+    """The module's emulator, back at the demo seed with a frozen clock and no faults."""
+    with emu_session(_emulator, Emu) as session:
+        session.clock.freeze(START)
+        _emulator[0].extensions["telegram_faults"].configure(FaultSettings())
+        yield session
 
 
 class Receiver:

@@ -14,6 +14,7 @@ from emulators.common.clock import ManualClock
 from emulators.common.server import RunningServer, serve_in_thread
 from emulators.common.webhook_sink import WebhookSink
 from emulators.tochka import create_app
+from tests.emulators.support import clock, control, reset, sink, sink_server  # noqa: F401
 
 ACCOUNT = "40702810575689348581"
 ACCOUNT_ID = f"{ACCOUNT}/044525104"
@@ -25,22 +26,6 @@ ROMASHKA = {"name": "ООО \"Ромашка\"", "inn": "7701256557", "kpp": "77
 
 
 @pytest.fixture(scope="module")
-def clock() -> ManualClock:
-    return ManualClock(start=1_741_000_000.0)  # 2025-03-03 14:06:40 MSK
-
-
-@pytest.fixture(scope="module")
-def sink() -> WebhookSink:
-    return WebhookSink()
-
-
-@pytest.fixture(scope="module")
-def sink_server(sink: WebhookSink) -> Iterator[RunningServer]:
-    with serve_in_thread(sink.app) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def running(clock: ManualClock) -> Iterator[RunningServer]:
     with serve_in_thread(create_app(clock=clock, webhook_sync=True)) as server:
         yield server
@@ -49,8 +34,8 @@ def running(clock: ManualClock) -> Iterator[RunningServer]:
 @pytest.fixture
 def tochka(running: RunningServer, sink: WebhookSink) -> RunningServer:
     """The module's server, reset, with retries compressed to no wait."""
-    requests.post(running.url + "/_emulator/reset", timeout=10).raise_for_status()
-    requests.post(running.url + "/_emulator/knobs", json={"webhook_retry_interval": 0}, timeout=10).raise_for_status()
+    reset(running)
+    control(running, "knobs", webhook_retry_interval=0)
     sink.reset()
     return running
 
