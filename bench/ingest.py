@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.loadgen import LoadResult, closed_loop, open_loop  # noqa: E402
-from tests.support.process import free_port, wait_healthy  # noqa: E402
+from tests.support.process import free_port  # noqa: E402
 
 SECRET = "bench-secret-0123456789"
 CONFIG = """\

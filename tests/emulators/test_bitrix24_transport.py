@@ -13,7 +13,7 @@ METHOD_NOT_FOUND = '{"error":"ERROR_METHOD_NOT_FOUND","error_description":"Metho
 
 
 def test_wrong_code_or_user_is_401_invalid_credentials(emu: Emu) -> None:
-    for path in (f"/rest/1/wrongcode/crm.deal.list", f"/rest/7/{emu.portal.config.webhook_code}/crm.deal.list"):
+    for path in ("/rest/1/wrongcode/crm.deal.list", f"/rest/7/{emu.portal.config.webhook_code}/crm.deal.list"):
         r = requests.post(emu.url + path, json={}, timeout=5)
         assert (r.status_code, r.text) == (401, INVALID_CREDENTIALS)
         assert r.headers["Content-Type"] == "application/json; charset=utf-8"
