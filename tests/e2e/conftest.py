@@ -106,9 +106,12 @@ def csrf_from(html: str) -> str:
     return found.group(1)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's chromium driven by Playwright. Missing under CI=true is a failure, not a skip."""
+    """Debian's chromium driven by Playwright. Missing under CI=true is a failure, not a skip.
+
+    Module scope, not session: Playwright's sync API keeps an event loop running in the main thread
+    while it is open, which would break every later test that calls asyncio.run()."""
     if not Path(CHROMIUM).exists():
         reason = f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium; scripts/test.sh does it as root)"
         if os.environ.get("CI"):
