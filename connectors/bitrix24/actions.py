@@ -118,16 +118,22 @@ def update_parent(ctx: ActionContext, p: UpdateParentParams) -> None:
     target_stage = mapping.stages.get(str(child.get("STAGE_ID")))
     if target_stage:
         wanted["STAGE_ID"] = target_stage
-    changes = {k: v for k, v in wanted.items() if canonical(v) != canonical(parent.get(k))}
-    stuck = [k for k in changes if not LOOP_GUARD.allow(f"deal:{parent_id}", k, changes[k])]
-    for name in stuck:
-        ctx.trace("loop-guard", f"parent {parent_id}: {name} does not keep the value written ({changes.pop(name)!r} reads back as "
-                  f"{parent.get(name)!r}); not written again — check the field's type in the mapping", field=name)
+    _write_differences(ctx, b24, "deal", parent_id, parent, wanted, f"parent {parent_id} already shows what child {child.get('ID')} says")
+
+
+def _write_differences(ctx: ActionContext, b24: Any, entity: str, entity_id: str, current: dict[str, Any],
+                       wanted: dict[str, Any], unchanged: str) -> None:
+    """Write only the fields whose value differs (as the CRM spells values back), never one that
+    keeps reading back differently (see _LoopGuard)."""
+    changes = {k: v for k, v in wanted.items() if canonical(v) != canonical(current.get(k))}
+    for name in [k for k in changes if not LOOP_GUARD.allow(f"{entity}:{entity_id}", k, changes[k])]:
+        ctx.trace("loop-guard", f"{entity} {entity_id}: {name} does not keep the value written ({changes.pop(name)!r} reads back as "
+                  f"{current.get(name)!r}); not written again — check the field's type in the mapping", field=name)
     if not changes:
-        ctx.trace("no-op", f"parent {parent_id} already shows what child {child.get('ID')} says")
+        ctx.trace("no-op", unchanged)
         return
-    ctx.effect(lambda: (b24.update("deal", parent_id, changes), parent_id)[1], target=f"bitrix24:deal:{parent_id}",
-               describe={"update": f"deal {parent_id}", "fields": changes})
+    ctx.effect(lambda: (b24.update(entity, entity_id, changes), entity_id)[1], target=f"bitrix24:{entity}:{entity_id}",
+               describe={"update": f"{entity} {entity_id}", "fields": changes})
 
 
 class _LoopGuard:
@@ -224,9 +230,4 @@ def update_entity(ctx: ActionContext, p: UpdateEntityParams) -> None:
         ctx.trace("skip", f"{p.entity} {target_id} does not exist")
         return
     wanted = {k: ctx.render(v) for k, v in p.fields.items()}
-    changes = {k: v for k, v in wanted.items() if canonical(v) != canonical(current.get(k))}
-    if not changes:
-        ctx.trace("no-op", f"{p.entity} {target_id} already has these values")
-        return
-    ctx.effect(lambda: (b24.update(p.entity, target_id, changes), target_id)[1], target=f"bitrix24:{p.entity}:{target_id}",
-               describe={"update": f"{p.entity} {target_id}", "fields": changes})
+    _write_differences(ctx, b24, p.entity, target_id, current, wanted, f"{p.entity} {target_id} already has these values")
