@@ -148,6 +148,10 @@ def cmd_events(args: argparse.Namespace) -> int:
             print(f"{ev.id:>8}  {ev.received_at:%Y-%m-%d %H:%M:%S}  {ev.status:<10} {ev.source:<12} {ev.kind:<24} {ev.entity_key}{error}")
     if not rows:
         print("no events")
+    waiting = runtime.reviews.counts()
+    if waiting:
+        kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(waiting.items()))
+        print(f"waiting for review: {kinds} (python app.py review)")
     return 0
 
 

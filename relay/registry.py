@@ -75,4 +75,5 @@ def load_builtins() -> None:
     """Import the modules that register the built-in source types, actions and connectors."""
     import relay.actions.builtin  # noqa: F401
     import relay.intake.webhook  # noqa: F401
+    import relay.review_cli  # noqa: F401
     import connectors  # noqa: F401

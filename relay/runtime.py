@@ -19,6 +19,7 @@ from relay.links import Links
 from relay.intake.base import Source
 from relay.metrics import Metrics
 from relay.redact import REDACTOR
+from relay.reviews import Reviews
 from relay.registry import REGISTRY
 from relay.store import Store
 from relay.templating import install_helpers
@@ -44,6 +45,7 @@ class Runtime:
         self.timers = Timers(self.store)
         self.snapshots = Snapshots(self.store)
         self.links = Links(self.store)
+        self.reviews = Reviews(self.store)
         self.calendar = Calendar()
         install_helpers(working_hours=self.calendar.working_hours_between,
                         working_days=lambda a, b: self.calendar.working_days_between(_day(a), _day(b)))
@@ -77,8 +79,8 @@ class Runtime:
         """Context for rules: the base, plus what the event's connector reads back and compares."""
         connector = self._connectors.get(event.source)
         context = base_context(event)
-        if event.source == "timer":
-            context["timer"] = event.payload
+        if event.source in ("timer", "review"):
+            context[event.source] = event.payload
         if connector is not None and hasattr(connector, "prepare"):
             extra = connector.prepare(event)
             if extra is None:

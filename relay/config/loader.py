@@ -20,7 +20,7 @@ from relay.config.yamlfile import Path_, YamlDoc, dotted, read_yaml
 from relay.engine.model import ActionCall, Mapping, MappingsFile, Rule, RulesFile
 from relay.registry import REGISTRY, load_builtins
 
-RESERVED_SOURCES = {"timer"}
+RESERVED_SOURCES = {"timer", "review"}
 
 
 @dataclass

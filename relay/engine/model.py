@@ -13,7 +13,7 @@ class Strict(BaseModel):
 
 
 class When(Strict):
-    source: str = Field(description="source name (a key under `sources:`, a connector, or `timer`)")
+    source: str = Field(description="source name (a key under `sources:`, a connector, `timer`, or `review` for resolved review items)")
     kind: str = Field("*", description="event kind; shell-style wildcards allowed, e.g. `deal.*`")
     if_: Expression | None = Field(None, alias="if", description="condition over the event's context")
 

@@ -219,3 +219,23 @@ class BankOperation(Base):
         Index("ix_bank_operations_match", "account", "direction", "counterparty_account", "document_number", "amount_kopecks"),
         Index("ix_bank_operations_posted", "posted_on"),
     )
+
+
+class ReviewItem(Base):
+    """Something the relay could not decide alone (an unmatched payment, a brief without a task):
+    waits for an admin, and once resolved becomes a `review.resolved` event the rules apply."""
+
+    __tablename__ = "review_items"
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(64))  # "payment", "form", ...
+    subject: Mapped[str] = mapped_column(String(255))  # what is reviewed, e.g. "bank:operation:17"
+    reason: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    candidates: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open|resolved|dismissed
+    resolution: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    resolved_by: Mapped[str | None] = mapped_column(String(128))
+    opened_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    __table_args__ = (UniqueConstraint("kind", "subject", name="uq_review_kind_subject"),
+                      Index("ix_review_open", "status", "kind", "opened_at"))

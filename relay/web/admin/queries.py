@@ -95,7 +95,7 @@ def list_events(runtime: "Runtime", f: EventFilter) -> tuple[list[InboxEvent], b
 def known_sources(runtime: "Runtime") -> list[str]:
     with runtime.store.session() as s:
         stored = set(s.scalars(select(InboxEvent.source).distinct()))
-    return sorted(stored | set(runtime.sources) | {"timer"})
+    return sorted(stored | set(runtime.sources) | {"timer", "review"})
 
 
 @dataclass
