@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Sequence
 
-from sqlalchemy import and_, exists, func, select, text, update
+from sqlalchemy import and_, bindparam, exists, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -37,6 +37,15 @@ class Claimed:
 
 
 _INSERT_CACHE: dict[str, Any] = {}
+_EVENTS = InboxEvent.__table__.c
+_FINISH = (update(InboxEvent.__table__)
+           .where(_EVENTS.id == bindparam("event_id"), _EVENTS.claimed_by == bindparam("worker_id"), _EVENTS.status == "processing")
+           .values(status="done", finished_at=bindparam("now"), lease_until=None, last_error=None))
+_TRACE_INSERT = insert(TraceStep.__table__)
+
+
+def trace_row(step: TraceStep) -> dict[str, Any]:
+    return {"event_id": step.event_id, "at": step.at, "step": step.step, "message": step.message, "detail": step.detail}
 
 
 def _insert_statement(dialect: str) -> Any:
@@ -163,13 +172,13 @@ class Inbox:
     def finish(self, event_id: int, worker_id: str, trace: Sequence[TraceStep] = ()) -> bool:
         """Mark done, with the trace steps; False if the lease was lost meanwhile (another worker owns
         the event now), in which case nothing is written."""
-        with self.store.session() as s:
-            result = s.execute(update(InboxEvent).where(InboxEvent.id == event_id, InboxEvent.claimed_by == worker_id,
-                                                        InboxEvent.status == "processing")
-                               .values(status="done", finished_at=utcnow(), lease_until=None, last_error=None))
+        # Core, not the ORM: this runs once per event and the unit of work costs more than the SQL.
+        with self.store.transaction() as conn:
+            result = conn.execute(_FINISH, {"event_id": event_id, "worker_id": worker_id, "now": utcnow()})
             if not result.rowcount:
                 return False
-            s.add_all(trace)
+            if trace:
+                conn.execute(_TRACE_INSERT, [trace_row(step) for step in trace])
             return True
 
     def retry_later(self, event_id: int, worker_id: str, delay_seconds: float, error: str, trace: Sequence[TraceStep] = ()) -> None:
