@@ -5,8 +5,9 @@ Syntax is checked when the config loads, so a typo fails `app.py check`, not a l
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from jinja2 import StrictUndefined, TemplateSyntaxError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -45,10 +46,50 @@ def _compile_expression(text: str) -> Any:
     return _env.compile_expression(text, undefined_to_none=False)
 
 
+class _Path(NamedTuple):
+    keys: tuple[str, ...]
+    default: str | None
+
+
+_PLAIN = re.compile(r"^\{\{\s*([A-Za-z]\w*(?:\.[A-Za-z]\w*)*)\s*(?:\|\s*default\(\s*'([^'\\]*)'\s*\)\s*)?\}\}$")
+_UNSURE, _ABSENT = object(), object()
+
+
+@lru_cache(maxsize=4096)
+def _plain_path(text: str) -> _Path | None:
+    """`{{ payload.id }}` or `{{ payload.id | default('x') }}`: a path Python can follow without Jinja."""
+    match = _PLAIN.match(text)
+    if not match or any(hasattr(dict, key) for key in match.group(1).split(".")):
+        return None  # `payload.items` is a method to Jinja: leave such names to it
+    return _Path(tuple(match.group(1).split(".")), match.group(2))
+
+
+def _follow(context: dict[str, Any], path: _Path) -> Any:
+    value: Any = context
+    last = len(path.keys) - 1
+    for i, key in enumerate(path.keys):
+        if type(value) is not dict:
+            return _UNSURE
+        value = value.get(key, _ABSENT)
+        if value is _ABSENT:
+            # Under StrictUndefined only the last name may be missing for `default` to apply.
+            return _ABSENT if i == last and path.default is not None else _UNSURE
+    return value
+
+
 def render(text: str, context: dict[str, Any]) -> str:
     """Render a template string; plain strings without `{` come back untouched and cheaply."""
     if "{" not in text:
         return text
+    path = _plain_path(text)
+    if path is not None:
+        # The intake renders a source's kind/entity/key templates on every request: a plain path to
+        # a string or number is read directly, giving what Jinja would. Anything else goes to Jinja.
+        value = _follow(context, path)
+        if value is _ABSENT:
+            return path.default or ""
+        if type(value) in (str, int, float):
+            return str(value)
     try:
         return str(_compile_template(text).render(**context))
     except Exception as exc:  # jinja raises many types; the admin needs one clear message
