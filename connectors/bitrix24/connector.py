@@ -7,18 +7,24 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from connectors.bitrix24.client import Bitrix24Client, BitrixError, Command
+from connectors.bitrix24.describe import describe_live
+from connectors.bitrix24.offline import OfflinePortal
 from connectors.bitrix24.settings import Bitrix24Settings
 from connectors.bitrix24.source import Bitrix24Source, entity_key
+from connectors.bitrix24.vocabulary import Bitrix24Vocabulary
 from relay.aio import LoopThread
+from relay.changes import Change
 from relay.inbox import Claimed
 from relay.intake.base import IncomingEvent
 from relay.store import utcnow
 from relay.store.schema import Cursor
+from relay.tooling.vocabulary import register_vocabulary
 
 if TYPE_CHECKING:
     from relay.runtime import Runtime
 
 log = logging.getLogger("relay.bitrix24")
+register_vocabulary(Bitrix24Vocabulary())  # what `app.py check` knows of Bitrix24 rules without a portal
 
 # entity type → (get method, id parameter, list method)
 READERS = {
@@ -42,7 +48,7 @@ class Bitrix24Connector:
     def __init__(self, settings: Bitrix24Settings, runtime: "Runtime") -> None:
         self.settings = settings
         self.runtime = runtime
-        self.client = Bitrix24Client(settings, LoopThread("bitrix24"))
+        self.client: Any = Bitrix24Client(settings, LoopThread("bitrix24"))
         self._stages: dict[str, str] = {}
         self._pipelines: dict[str, list[str]] = {}
         self._stages_lock = threading.Lock()
@@ -72,7 +78,10 @@ class Bitrix24Connector:
         entity_id, type_id = str(event.payload.get("id", "")), str(event.payload.get("entity_type_id", ""))
         base = {"entity_type": entity, "id": entity_id, "bitrix24": self}
         if action == "deleted":
-            return {**base, "deleted": True, "change": None, entity: {"ID": entity_id}}
+            # An empty change, not None: `change.entered(...)` in a rule reads False on a deletion
+            # instead of failing the event.
+            last = self.runtime.snapshots.get(event.entity_key) or {}
+            return {**base, "deleted": True, "change": Change(event.entity_key, old=last, new={}), entity: {"ID": entity_id, **last}}
         fresh = self.read(entity, entity_id, type_id)
         if fresh is None:
             self.runtime.tracer.add(event.id, "read-back", f"{entity} {entity_id} no longer exists in the portal")
@@ -174,6 +183,39 @@ class Bitrix24Connector:
             log.info("sweep queued %d %s(s) whose webhook never arrived", stored, entity)
         return stored
 
+    # --- rule tooling: check --live, app.py test, app.py simulate ----------------------------
+    def describe_live(self, entities: set[str]) -> dict[str, Any]:
+        """The fields, pipelines and stages the portal has for these entities (`deal`, `item:1036`)."""
+        return describe_live(self.client, entities)
+
+    def offline(self, objects: dict[str, Any]) -> None:
+        """Answer reads from a rule test's objects instead of the portal; refuse every write."""
+        if not isinstance(self.client, OfflinePortal):
+            self._live_client = self.client  # closed with the connector; closing it now would strand its loop's tasks
+        self.client = OfflinePortal(objects)
+        self._stages.clear()
+        self._pipelines.clear()
+        from connectors.bitrix24.actions import LOOP_GUARD
+        LOOP_GUARD.reset()  # test cases repeat the same planned writes; each case starts with no history
+
+    def rehearse_event(self, kind: str, entity: dict[str, Any]) -> IncomingEvent:
+        """The event the portal would send about `entity` (a rule test's before/after); the offline portal now holds it."""
+        name = kind.partition(".")[0]
+        entity_id, type_id = str(entity.get("ID", entity.get("id", ""))), str(entity.get("entityTypeId", "") if name == "item" else "")
+        self.client.add(f"item:{type_id}" if name == "item" else name, entity)
+        return IncomingEvent(kind=kind, entity_key=entity_key(name, entity_id, type_id), idem_key=f"test:{kind}:{entity_id}",
+                             payload={"event": "TEST", "id": entity_id, "entity_type_id": type_id, "ts": ""})
+
+    def event_for(self, entity: str, entity_id: str) -> IncomingEvent | None:
+        """The event `app.py simulate --deal ID` (or another entity) stands for: "it changed; look again"."""
+        if entity not in ("deal", "company", "contact", "lead"):
+            return None
+        return IncomingEvent(kind=f"{entity}.updated", entity_key=entity_key(entity, entity_id), idem_key=f"simulate:{entity}:{entity_id}",
+                             payload={"event": "SIMULATE", "id": entity_id, "entity_type_id": "", "ts": ""})
+
     def close(self) -> None:
         self.client.close()
+        live = getattr(self, "_live_client", None)
+        if live is not None:
+            live.close()
 

@@ -134,11 +134,6 @@ class Bitrix24Vocabulary:
     def condition(self, text: str, analysis: Analysis, scope: Scope) -> list[tuple[Severity, str, str]]:
         out: list[tuple[Severity, str, str]] = []
         entity = scope.entity
-        deleted = entity is not None and fnmatch.fnmatchcase(f"{entity}.deleted", scope.kind)
-        uses_change = any(c.path.startswith("change.") for c in analysis.calls) or any(a.path.startswith("change") for a in analysis.accesses)
-        if deleted and uses_change and not re.search(r"\bchange\s+(and|is)\b|\bdeleted\b", text):
-            out.append(("warning", f"it also matches {entity}.deleted, where `change` is None: the condition fails and the event "
-                        "goes to dead letters", f"match `{entity}.updated` (or `{entity}.added`), or start the condition with `change and`"))
         if analysis.conjunction and entity == "deal":
             found = self.refs(analysis, scope)
             allowed = {f.value for f in found if f.kind == "pipeline"}

@@ -52,6 +52,8 @@ class Engine:
                     passed = bool(evaluate(rule.when.if_, context))
                 except TemplateError as exc:
                     raise PermanentError(f"rule {rule.id} ({rule.file}): {exc}") from None
+                except Exception as exc:  # bool() of a missing name (StrictUndefined) fails only here
+                    raise PermanentError(f"rule {rule.id} ({rule.file}): condition {rule.when.if_!r}: {exc}") from None
                 if not passed:
                     if not dry_run:
                         tracer.add(event.id, "rule.skipped", f"rule {rule.id}: condition is false", rule=rule.id, condition=rule.when.if_)

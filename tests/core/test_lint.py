@@ -36,10 +36,6 @@ rules:
     when: {source: bitrix24, kind: deal.change}
     do:
       - note: {text: hi}
-  - id: deleted-too
-    when: {source: bitrix24, kind: "deal.*", if: "change.changed('TITLE')"}
-    do:
-      - note: {text: "{{ deal.TITLE }}"}
   - id: on-timer
     when: {source: timer, kind: reminder.late}
     do:
@@ -87,14 +83,12 @@ def test_each_problem_has_its_line_its_severity_and_a_fix(config_path: Path) -> 
     one(r, line_of(RULES, "dael.TITLE"), "error", "template syntax error")
     _, fix = one(r, line_of(RULES, "kind: deal.change"), "error", "bitrix24 never sends an event of kind 'deal.change'")
     assert "deal.updated" in fix
-    _, fix = one(r, line_of(RULES, "change.changed('TITLE')"), "warning", "also matches deal.deleted")
-    assert "deal.updated" in fix
     one(r, line_of(RULES, "kind: reminder.late"), "warning", "no rule starts a timer of kind 'reminder.late'")
     one(r, line_of(RULES, "kind: reminder.first"), "warning", "timers of kind 'reminder.first' fire, but no rule handles them")
     _, fix = one(m, line_of(MAPPINGS, "TITEL"), "warning", "TITEL is not a standard deal field")
     assert "did you mean TITLE?" in fix
     one(m, line_of(MAPPINGS, "orphan"), "warning", "mapping is not used by any rule")
-    assert len(found) == 11, sorted(found, key=str)
+    assert len(found) == 10, sorted(found, key=str)
 
 
 def test_check_prints_one_line_per_problem_and_fails_on_errors(config_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -103,7 +97,7 @@ def test_check_prints_one_line_per_problem_and_fails_on_errors(config_path: Path
     errors = [line for line in lines if line.startswith("error: ")]
     assert len(errors) == 4 and all("; fix: " in line for line in errors), lines
     assert f"error: rules/main.yaml:{line_of(RULES, 'kind: deal.change')}: rules[3].when.kind: bitrix24 never sends" in "\n".join(errors)
-    assert lines[-1].startswith("4 error(s), 7 warning(s) in ")
+    assert lines[-1].startswith("4 error(s), 6 warning(s) in ")
 
 
 def test_warnings_alone_pass(tmp_path: Path, write_config: Callable[..., Path], capsys: pytest.CaptureFixture[str]) -> None:
@@ -114,9 +108,8 @@ def test_warnings_alone_pass(tmp_path: Path, write_config: Callable[..., Path], 
     assert "error:" not in out and "warning: rules/main.yaml:" in out and "ok: " in out
 
 
-def test_the_shipped_linked_deal_rules_are_clean_but_for_deleted_events(tmp_path: Path, write_config: Callable[..., Path]) -> None:
-    """Every field, stage and pipeline the shipped rules name is consistent; the one warning left is real:
-    `deal.*` also matches deal.deleted, whose `change` is None (reported to the rules' owner)."""
+def test_the_shipped_linked_deal_rules_are_clean(tmp_path: Path, write_config: Callable[..., Path]) -> None:
+    """Every field, stage and pipeline the shipped rules name is consistent."""
     files = {f"{d}__linked_deals.yaml": (ROOT / d / "linked_deals.yaml").read_text(encoding="utf-8") for d in ("rules", "mappings")}
     problems = lint_config(load_config(write_config(base_config(f"sqlite:///{tmp_path / 'r.db'}", BITRIX), **files))).problems
-    assert all(p.severity == "warning" and "deal.deleted" in p.message for p in problems), [str(p) for p in problems]
+    assert problems == [], [str(p) for p in problems]
