@@ -153,6 +153,13 @@ class BotClient:
             return None
         return str(member.status)
 
+    def download(self, file_id: str) -> bytes:
+        """The bytes of a file users sent (getFile, then the file URL; the Bot API serves up to 20 MB)."""
+        async def call(bot: telegram.Bot) -> bytes:
+            found = await bot.get_file(file_id)
+            return bytes(await found.download_as_bytearray())
+        return self._run("getFile", None, self._plain(call))
+
     def username(self) -> str:
         """The bot's @username (from getMe, cached by PTB)."""
         async def call(bot: telegram.Bot) -> str:
