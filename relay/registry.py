@@ -76,4 +76,5 @@ def load_builtins() -> None:
     import relay.actions.builtin  # noqa: F401
     import relay.intake.webhook  # noqa: F401
     import relay.review_cli  # noqa: F401
+    import relay.payments.cli  # noqa: F401
     import connectors  # noqa: F401
