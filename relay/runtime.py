@@ -25,7 +25,7 @@ from relay.store import Store
 from relay.templating import install_helpers
 from relay.timers import Timers
 from relay.trace import Tracer
-from relay.workdays import Calendar
+from relay.workdays import load_calendar
 
 def _day(value: Any) -> date:
     return value if isinstance(value, date) and not isinstance(value, datetime) else datetime.fromisoformat(str(value)).date()
@@ -46,7 +46,8 @@ class Runtime:
         self.snapshots = Snapshots(self.store)
         self.links = Links(self.store)
         self.reviews = Reviews(self.store)
-        self.calendar = Calendar()
+        calendar = config.settings.calendar
+        self.calendar = load_calendar(calendar.country, config.base_dir / calendar.overrides if calendar.overrides else None)
         install_helpers(working_hours=self.calendar.working_hours_between,
                         working_days=lambda a, b: self.calendar.working_days_between(_day(a), _day(b)))
         self.engine = Engine(self, config.rules)
@@ -87,6 +88,13 @@ class Runtime:
                 return None
             context.update(extra)
         return context
+
+    def blueprints(self) -> list[Any]:
+        """Flask blueprints the connectors contribute (calendar feeds, reports); the web app mounts them."""
+        found: list[Any] = []
+        for connector in self._connectors.values():
+            found.extend(getattr(connector, "blueprints", list)())
+        return found
 
     def periodic_jobs(self) -> list[tuple[float, Callable[[], object], str]]:
         jobs: list[tuple[float, Callable[[], object], str]] = []
