@@ -1,69 +1,27 @@
-"""HTTP for the EDO APIs: timeouts, pacing, and retries of what is worth retrying (429, 5xx, network).
-
-Polls run in the scheduler, not in an event: a failure is logged, the cursor stays, and the next run
-resumes. A 402 (Diadoc: the API subscription expired) or 401 is reported as it is, never retried.
-"""
+"""HTTP for the EDO APIs over the scheduler's polled-API client. A 401 comes back to the caller
+(SBIS logs in again when its session expires); a 402 (Diadoc: the API subscription expired) and
+other 4xx are reported as they are, never retried."""
 from __future__ import annotations
 
-import threading
-import time
 from typing import Any
 
 import requests
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from relay.redact import REDACTOR
-
-
-class EdoApiError(Exception):
-    def __init__(self, system: str, status: int, text: str) -> None:
-        super().__init__(REDACTOR.text(f"{system}: HTTP {status}: {text[:300]}"))
-        self.status = status
+from relay.polled_http import ApiError, ApiUnavailable, PolledHttp
 
 
-class EdoUnavailable(Exception):
+class EdoApiError(ApiError):
+    pass
+
+
+class EdoUnavailable(ApiUnavailable):
     """429, 5xx or a network failure that outlasted the retries."""
 
 
-class EdoHttp:
-    def __init__(self, system: str, base_url: str, timeout: float, requests_per_second: float = 0, attempts: int = 4,
-                 wait_seconds: float = 0.5) -> None:
-        self.system, self.base_url, self.timeout = system, base_url.rstrip("/"), timeout
-        self.session = requests.Session()
-        self._interval = 1.0 / requests_per_second if requests_per_second else 0.0
-        self._last = 0.0
-        self._lock = threading.Lock()
-        self._attempts, self._wait = attempts, wait_seconds
+class EdoHttp(PolledHttp):
+    api_error, unavailable = EdoApiError, EdoUnavailable
+    passed_through = frozenset({401})
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         """The response (any 2xx or 401); raises EdoApiError for other 4xx, EdoUnavailable once retries are used up."""
-        retrying = Retrying(retry=retry_if_exception_type(EdoUnavailable), stop=stop_after_attempt(self._attempts),
-                            wait=wait_exponential(multiplier=self._wait, max=30), reraise=True)
-        for attempt in retrying:
-            with attempt:
-                return self._once(method, path, **kwargs)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _once(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        self._pace()
-        try:
-            response = self.session.request(method, self.base_url + path, timeout=self.timeout, **kwargs)
-        except requests.RequestException as exc:
-            raise EdoUnavailable(f"{self.system}: {type(exc).__name__}") from None
-        if response.status_code == 429 or response.status_code >= 500:
-            raise EdoUnavailable(f"{self.system}: HTTP {response.status_code}")
-        if response.status_code >= 400 and response.status_code != 401:
-            raise EdoApiError(self.system, response.status_code, response.text)
-        return response
-
-    def _pace(self) -> None:
-        if not self._interval:
-            return
-        with self._lock:
-            pause = self._last + self._interval - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)
-            self._last = time.monotonic()
-
-    def close(self) -> None:
-        self.session.close()
+        return self.response(method, path, **kwargs)
