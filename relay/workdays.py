@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import holidays
-import yaml
 
 
 @dataclass(frozen=True)
@@ -74,9 +73,44 @@ def _official(country: str, year: int) -> Any:
 
 
 def load_calendar(country: str = "RU", overrides: Path | None = None) -> Calendar:
-    """An override file: `holidays: [2026-12-31]`, `workdays: [2026-12-27]` (ISO dates)."""
+    """The official calendar of `country`, patched by an override file for decrees published after
+    the installed `holidays` package (YAML or JSON, ISO dates):
+
+        holidays: [2026-12-31]          # made a day off
+        workdays: [2026-12-26]          # a Saturday made a working day
+
+    Raises ConfigError naming the file, line and entry of every problem."""
     if overrides is None:
         return Calendar(country)
-    data = yaml.safe_load(overrides.read_text(encoding="utf-8")) or {}
-    as_dates = lambda items: frozenset(d if isinstance(d, date) else date.fromisoformat(str(d)) for d in items or [])  # noqa: E731
-    return Calendar(country, as_dates(data.get("holidays")), as_dates(data.get("workdays")))
+    extra_holidays, extra_workdays = _read_overrides(overrides)
+    return Calendar(country, extra_holidays, extra_workdays)
+
+
+def _read_overrides(path: Path) -> tuple[frozenset[date], frozenset[date]]:
+    from relay.config.errors import ConfigError, ConfigProblem
+    from relay.config.yamlfile import read_yaml
+    try:
+        doc, problems = read_yaml(path, display=str(path))
+    except ValueError as exc:  # YAML reads 2025-13-01 as a date and fails on it
+        raise ConfigError([ConfigProblem(str(path), None, "", f"not a valid date: {exc} (write YYYY-MM-DD)")]) from None
+    data = doc.data if doc.data is not None else {}
+    if not isinstance(data, dict):
+        raise ConfigError(problems or [ConfigProblem(doc.file, 1, "", "expected `holidays:` and/or `workdays:` lists of dates")])
+    days: dict[str, set[date]] = {"holidays": set(), "workdays": set()}
+    for key, value in data.items():
+        if key not in days:
+            problems.append(ConfigProblem(doc.file, doc.line_of((key,)), str(key), "unknown key (expected holidays, workdays)"))
+        elif not isinstance(value or [], list):
+            problems.append(ConfigProblem(doc.file, doc.line_of((key,)), key, "expected a list of dates (YYYY-MM-DD)"))
+        else:
+            for n, item in enumerate(value or []):
+                try:
+                    days[key].add(item if isinstance(item, date) else date.fromisoformat(str(item)))
+                except ValueError:
+                    problems.append(ConfigProblem(doc.file, doc.line_of((key, n)), f"{key}[{n}]", f"{item!r} is not a date (YYYY-MM-DD)"))
+    both = days["holidays"] & days["workdays"]
+    if both:
+        problems.append(ConfigProblem(doc.file, None, "", "listed as both holiday and workday: " + ", ".join(sorted(map(str, both)))))
+    if problems:
+        raise ConfigError(problems)
+    return frozenset(days["holidays"]), frozenset(days["workdays"])
