@@ -11,9 +11,11 @@ import threading
 from typing import Any, Callable
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from relay.config import ConfigError, load_config
 from relay.logs import setup_logging
+from relay.redact import REDACTOR
 
 log = logging.getLogger("relay")
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
@@ -34,11 +36,15 @@ def command(name: str) -> Callable[[Callable[[argparse.Namespace], int]], Callab
     return wrap
 
 
-def _runtime(args: argparse.Namespace) -> Any:
-    from relay.runtime import Runtime
+def _config(args: argparse.Namespace) -> Any:
     config = load_config(args.config)
     setup_logging(config.settings.logging.level, config.settings.logging.format)
-    return Runtime(config)
+    return config
+
+
+def _runtime(args: argparse.Namespace) -> Any:
+    from relay.runtime import Runtime
+    return Runtime(_config(args))
 
 
 def _wait_for_signal() -> None:
@@ -66,26 +72,32 @@ def _serve(runtime: Any, block: bool) -> Any:
 
 @command("run")
 def cmd_run(args: argparse.Namespace) -> int:
-    """Web + worker + scheduler in one process (the SQLite default)."""
+    """Web + worker + scheduler in one process (the SQLite default); in sandbox mode also the emulators."""
+    from relay.runtime import Runtime
     from relay.scheduler import Scheduler
     from relay.worker import Worker
-    runtime = _runtime(args)
+    config = _config(args)
+    if config.settings.mode == "sandbox":
+        from relay.sandbox.serve import run_sandbox
+        return run_sandbox(config)
+    runtime = Runtime(config)
     worker, scheduler = Worker(runtime), Scheduler(runtime)
     worker.start()
     scheduler.start()
     server = _serve(runtime, block=False)
-    emulators = []
-    if runtime.config.settings.mode == "sandbox":
-        from relay.sandbox import start_sandbox
-        emulators = start_sandbox(runtime, f"http://127.0.0.1:{server.effective_port}")
     _wait_for_signal()
-    for emulator in emulators:
-        emulator.stop()
     server.close()
     scheduler.stop()
     worker.stop()
     runtime.close()
     return 0
+
+
+@command("sandbox")
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    """The sandbox: every emulator under `sandbox:` with demo data, wired to the relay; `--demo` walks the demo stories."""
+    from relay.sandbox.serve import sandbox_command
+    return sandbox_command(_config(args), demo=args.demo)
 
 
 @command("web")
@@ -116,7 +128,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 @command("check")
 def cmd_check(args: argparse.Namespace) -> int:
-    """Validate config.yaml and every rule and mapping file; print every problem at once."""
+    """Validate config.yaml, every rule and mapping file, and lint the rules (`--live`: against the portal too)."""
     try:
         config = load_config(args.config)
     except ConfigError as exc:
@@ -124,11 +136,22 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"error: {problem}")
         print(f"{len(exc.problems)} problem(s); the relay will not start until they are fixed.")
         return 1
-    for warning in config.warnings:
-        print(f"warning: {warning}")
-    print(f"ok: {len(config.files)} file(s), {len(config.sources)} source(s), {len(config.connectors)} connector(s), "
-          f"{len(config.rules)} rule(s), {len(config.mappings)} mapping(s)")
-    return 0
+    from relay.tooling.commands import report_check
+    return report_check(config, getattr(args, "live", False))
+
+
+@command("test")
+def cmd_test(args: argparse.Namespace) -> int:
+    """Run rule tests (rules/x_test.yaml beside rules/x.yaml) offline; exit code 1 on any failure."""
+    from relay.tooling.commands import run_tests
+    return run_tests(load_config(args.config), args.paths)
+
+
+@command("simulate")
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Print the actions rules would take for an event or a deal now, as JSON; writes nothing."""
+    from relay.tooling.commands import run_simulate
+    return run_simulate(load_config(args.config), args.event, args.deal)
 
 
 @command("events")
@@ -183,7 +206,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     runtime = _runtime(args)
     ids = runtime.inbox.dead_ids() if args.dead else args.events
     if not ids:
-        print("nothing to replay" if args.dead else "error: name event ids, or --dead", file=sys.stderr if not args.dead else sys.stdout)
+        print("nothing to replay" if args.dead else "error: no events named; fix: `python app.py replay 12 13`, or `--dead` for every dead letter",
+              file=sys.stderr if not args.dead else sys.stdout)
         return 0 if args.dead else 2
     count = runtime.inbox.replay(ids)
     print(f"queued {count} event(s) again; a running worker picks them up")
@@ -218,8 +242,12 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="app.py", description="CRM Relay: connects your CRM with Telegram, forms, banks and finance tools.")
     p.add_argument("--config", default=os.environ.get("RELAY_CONFIG", "config.yaml"), help="config file (default: $RELAY_CONFIG or config.yaml)")
     sub = p.add_subparsers(dest="command", required=True, metavar="command")
-    for name in ("run", "web", "check", "docs"):
+    for name in ("run", "web", "docs"):
         sub.add_parser(name, help=(COMMANDS[name].__doc__ or "").strip())
+    from relay.tooling.commands import add_tooling_arguments
+    add_tooling_arguments(sub, COMMANDS)  # check [--live], test, simulate
+    sb = sub.add_parser("sandbox", help=cmd_sandbox.__doc__)
+    sb.add_argument("--demo", action="store_true", help="walk the demo stories against the running sandbox (or start one here)")
     w = sub.add_parser("worker", help=cmd_worker.__doc__)
     w.add_argument("--no-scheduler", action="store_true", help="never lead the scheduler from this process")
     e = sub.add_parser("events", help=cmd_events.__doc__)
@@ -251,4 +279,8 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
         print(f"the relay did not start: fix the {len(exc.problems)} problem(s) above (`python app.py check` lists them)", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as exc:  # the store is down or not set up: one line, not a traceback
+        print(f"error: the store cannot be used ({REDACTOR.text(type(exc).__name__ + ': ' + str(exc).splitlines()[0])}); "
+              "fix: check store.url in the config and that the database is running", file=sys.stderr)
         return 1

@@ -154,6 +154,11 @@ class _LoopGuard:
             self._writes[key] = recent + [now]
             return True
 
+    def reset(self) -> None:
+        """Forget every write (a rule test's cases are independent)."""
+        with self._lock:
+            self._writes.clear()
+
 
 LOOP_GUARD = _LoopGuard()
 

@@ -9,7 +9,7 @@ import importlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, get_args
 
 from pydantic import BaseModel, SecretStr, ValidationError
 from werkzeug.security import check_password_hash
@@ -127,6 +127,8 @@ def load_config(path: str | os.PathLike[str], environ: dict[str, str] | None = N
     _cross_check(loaded, docs, problems)
     if validated is not None:
         _refuse_sandbox_admin(validated, doc, problems)
+        from relay.sandbox.secrets import sandbox_secret_problems  # here: relay.sandbox imports relay.config
+        problems += sandbox_secret_problems(loaded, doc)
     for model in [*loaded.sources.values(), *loaded.connectors.values()]:
         loaded.secrets |= {s for s in _secret_values(model) if s}
     if problems:
@@ -275,8 +277,11 @@ def _cross_check(loaded: LoadedConfig, docs: dict[str, YamlDoc], problems: list[
             problems.append(ConfigProblem(doc.file, doc.line_of(path + ("id",)), dotted(path + ("id",)), f"rule id {rule.id!r} is already used in {seen[rule.id]}"))
         seen[rule.id] = rule.file
         if rule.when.source not in known_sources:
-            problems.append(ConfigProblem(doc.file, doc.line_of(path + ("when", "source")), dotted(path + ("when", "source")),
-                                          f"unknown source {rule.when.source!r} (configured: {', '.join(sorted(known_sources))})"))
+            # A disabled rule may wait for a connector not configured yet (shipped examples): a warning, not a stop.
+            (problems if rule.enabled else loaded.warnings).append(ConfigProblem(
+                doc.file, doc.line_of(path + ("when", "source")), dotted(path + ("when", "source")),
+                f"unknown source {rule.when.source!r} (configured: {', '.join(sorted(known_sources))})"
+                + ("" if rule.enabled else "; the rule is disabled (enabled: false)")))
         for j, call in enumerate(rule.actions):
             for field_name, mapping_name in _mapping_refs(call.params):
                 used_mappings.add(mapping_name)
@@ -290,10 +295,16 @@ def _cross_check(loaded: LoadedConfig, docs: dict[str, YamlDoc], problems: list[
             loaded.warnings.append(ConfigProblem(doc.file, doc.line_of(("mappings", name)), f"mappings.{name}", "mapping is not used by any rule"))
 
 
+def _names_mapping(annotation: Any) -> bool:
+    """`MappingName | None`: the marker sits inside the Optional, where pydantic's metadata does not reach."""
+    return any(getattr(m, "is_mapping_ref", False) for m in getattr(annotation, "__metadata__", ())) or \
+        any(_names_mapping(arg) for arg in get_args(annotation))
+
+
 def _mapping_refs(params: BaseModel) -> Iterable[tuple[str, str]]:
     """Fields whose metadata marks them as a mapping name (see relay.actions.params.MappingName)."""
     for name, info in type(params).model_fields.items():
-        if any(getattr(m, "is_mapping_ref", False) for m in info.metadata):
+        if any(getattr(m, "is_mapping_ref", False) for m in info.metadata) or _names_mapping(info.annotation):
             value = getattr(params, name)
             if value:
                 yield name, value

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from relay.templating import TemplateStr
 
@@ -64,16 +64,34 @@ class WebhookSourceConfig(Strict):
 
 
 class SandboxEmulator(Strict):
-    """One built-in emulator started by `app.py run` in sandbox mode."""
+    """One built-in emulator started by `app.py run` / `app.py sandbox` in sandbox mode."""
 
     port: int = Field(ge=0, le=65535, description="loopback port the emulator listens on")
-    seed: str = Field(description="seed file with the demo data (relative to config.yaml)")
+    seed: str = Field("", description="seed file with the demo data (relative to config.yaml); empty: the emulator's own demo seed")
 
 
 class SandboxConfig(Strict):
-    """Sandbox mode: the relay starts local emulators and connects to them instead of real accounts."""
+    """Sandbox mode: the relay starts these local emulators and points its connectors at them instead
+    of real accounts (docs/sandbox.md). A listed emulator runs even if no connector uses it."""
 
-    bitrix24: SandboxEmulator | None = None
+    bitrix24: SandboxEmulator | None = Field(None, description="Bitrix24 portal (connector `bitrix24`)")
+    telegram: SandboxEmulator | None = Field(None, description="Telegram Bot API (connector `telegram`)")
+    fintablo: SandboxEmulator | None = Field(None, description="Fintablo API (connector `fintablo`)")
+    tochka: SandboxEmulator | None = Field(None, description="Tochka Bank Open API (connector `bank`, section `tochka`)")
+    tbank: SandboxEmulator | None = Field(None, description="T-Bank business API (connector `bank`, section `tbank`)")
+    planfix: SandboxEmulator | None = Field(None, description="Planfix REST v2 and its scenario requests (connector `planfix`)")
+
+
+class LoginLimitConfig(Strict):
+    """Failed admin logins allowed before /admin/login answers 429; counted in the store, so every
+    web process and host shares the count."""
+
+    per_address: int = Field(5, ge=1, description="failed logins from one client address within the window")
+    per_user: int = Field(20, ge=1, description="failed logins of the admin account from all addresses within the window "
+                                                "(higher than per_address: anyone can spend it and lock the admin out)")
+    window_minutes: float = Field(15.0, gt=0, le=24 * 60, description="a failure counts for this long")
+    address_header: str = Field("", description="only behind a reverse proxy that sets it: the header carrying the client address, "
+                                                "e.g. X-Real-IP (X-Forwarded-For: its last entry; waitress drops that header); empty: the TCP peer")
 
 
 class AdminConfig(Strict):
@@ -83,6 +101,22 @@ class AdminConfig(Strict):
     secret_key: SecretStr = Field(min_length=16, description="signs the admin session cookie; a long random string from the environment")
     secure_cookie: bool = Field(False, description="send the session cookie only over HTTPS (turn on behind TLS)")
     session_hours: float = Field(12.0, gt=0, le=24 * 30, description="how long a login lasts")
+    login_limit: LoginLimitConfig = Field(LoginLimitConfig(), description="failed-login limits (429 with Retry-After)")
+
+
+class CalendarConfig(Strict):
+    """Working days ("2 working days" timers, working_hours()): the country's public holidays and official transfers."""
+
+    country: str = Field("RU", description="country code for the `holidays` package; RU includes the transferred working Saturdays")
+    overrides: str = Field("", description="file (relative to config.yaml) patching late decrees: `holidays: [2026-12-31]`, `workdays: [2026-12-26]`")
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str) -> str:
+        import holidays
+        if value not in holidays.list_supported_countries():
+            raise ValueError(f"{value!r} is not a country the holidays package knows (e.g. RU, BY, KZ, UA)")
+        return value
 
 
 class RelayConfig(Strict):
@@ -92,6 +126,7 @@ class RelayConfig(Strict):
     web: WebConfig = WebConfig()
     worker: WorkerConfig = WorkerConfig()
     scheduler: SchedulerConfig = SchedulerConfig()
+    calendar: CalendarConfig = CalendarConfig()
     logging: LoggingConfig = LoggingConfig()
     admin: AdminConfig | None = Field(None, description="the admin web UI; absent: no UI")
     sources: dict[str, dict] = Field(default_factory=dict, description="inbound webhooks by name: POST /hooks/<name>")

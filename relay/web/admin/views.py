@@ -9,7 +9,9 @@ from werkzeug.wrappers import Response
 
 from relay.redact import REDACTOR
 from relay.web.admin import queries as q
-from relay.web.admin.auth import check_csrf, csrf_token, logged_in, login_required, safe_next, try_login
+from relay.web.admin.auth import check_csrf, csrf_token, logged_in, login_required, safe_next
+from relay.web.admin.throttle import LoginOutcome, LoginThrottle
+from relay.web.admin.reviews import add_review_routes
 from relay.worker import live_workers
 
 if TYPE_CHECKING:
@@ -50,13 +52,15 @@ def build_blueprint(runtime: "Runtime") -> Blueprint:
     def login() -> Any:
         config = admin()
         assert config is not None
-        error = None
+        outcome = LoginOutcome(False)
         if request.method == "POST":
-            if try_login(config, request.form.get("password", "")):
+            outcome = LoginThrottle(runtime.store, config).login(request.form.get("password", ""))
+            if outcome.ok:
                 return redirect(safe_next(request.form.get("next")))
             session.pop("user", None)
-            error = "Wrong password / Неверный пароль"
-        return render_template("admin/login.html", error=error, next=request.values.get("next", "")), 401 if error else 200
+        page = render_template("admin/login.html", error=outcome.error or None, next=request.values.get("next", ""))
+        headers = {"Retry-After": str(outcome.retry_after)} if outcome.retry_after else {}
+        return page, outcome.status, headers
 
     @bp.post("/logout")
     def logout() -> Response:
@@ -128,6 +132,8 @@ def build_blueprint(runtime: "Runtime") -> Blueprint:
     @bp.get("/rules")
     @guard
     def rules() -> str:
-        return render_template("admin/rules.html", rules=runtime.config.rules, warnings=runtime.config.warnings)
+        from relay.tooling.lint import lint_config  # the same lint `app.py check` prints
+        return render_template("admin/rules.html", rules=runtime.config.rules, lint=lint_config(runtime.config).problems)
 
+    add_review_routes(bp, runtime, guard)  # /admin/reviews
     return bp
