@@ -230,7 +230,7 @@ def start_world(portal: RunningServer, db_url: str, write_config: Callable[..., 
     else:
         (tmp_path / "rules" / "payments.yaml").write_text(rules, encoding="utf-8")
     (tmp_path / "tochka.jwk").write_text(PUBLIC_JWK, encoding="utf-8")
-    config = base_config(db_url, admin) + f"""\
+    config = "mode: sandbox\n" + base_config(db_url, admin) + f"""\
 connectors:
   bitrix24:
     webhook_url: "{portal.url}/rest/1/{CODE}/"

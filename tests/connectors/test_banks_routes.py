@@ -51,7 +51,7 @@ def relay(banks: dict[str, RunningServer], db_url: str, write_config: Callable[.
                   timeout=10).raise_for_status()
     jwk = requests.get(banks["tochka"].url + "/doc/openapi/static/keys/public", timeout=10).json()
     (tmp_path / "tochka.jwk").write_text(json.dumps(jwk), encoding="utf-8")
-    config = base_config(db_url, f"""\
+    config = "mode: sandbox\n" + base_config(db_url, f"""\
         connectors:
           bank:
             tochka:

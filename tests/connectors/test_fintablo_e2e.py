@@ -102,7 +102,7 @@ def runtime(servers: dict[str, RunningServer], db_url: str, write_config: Callab
             retry_wait_seconds: 0.001
             timeout_seconds: 5
         """)
-    rt = make_runtime(write_config(base_config(db_url, extra), **{"rules__main.yaml": RULES, "mappings__main.yaml": MAPPINGS}))
+    rt = make_runtime(write_config("mode: sandbox\n" + base_config(db_url, extra), **{"rules__main.yaml": RULES, "mappings__main.yaml": MAPPINGS}))
     yield rt
     rt.close()
 

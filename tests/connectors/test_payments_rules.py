@@ -25,7 +25,7 @@ def test_the_shipped_payment_rules_load_and_their_rule_tests_pass(tmp_path: Path
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
     files = {f"{folder}__{name}": (ROOT / folder / name).read_text(encoding="utf-8")
              for folder, name in (("rules", "payments.yaml"), ("rules", "payments_test.yaml"), ("mappings", "payments.yaml"))}
-    config = write_config(base_config(f"sqlite:///{tmp_path / 'relay.db'}", CONNECTORS), **files)
+    config = write_config("mode: sandbox\n" + base_config(f"sqlite:///{tmp_path / 'relay.db'}", CONNECTORS), **files)
     assert main(["--config", str(config), "check"]) == 0
     assert "payments" not in capsys.readouterr().out.replace("ok:", "")  # no warning about them
     assert main(["--config", str(config), "test"]) == 0, capsys.readouterr().out

@@ -135,7 +135,7 @@ class Relay:
 
 
 def telegram_config(db_url: str, emu_url: str, pacing: str = "", per_chat: str = "{count: 3, seconds: 3}") -> str:
-    return base_config(db_url, f"""\
+    return "mode: sandbox\n" + base_config(db_url, f"""\
 connectors:
   telegram:
     bots:

@@ -77,7 +77,7 @@ def start_linked_deals(db_url: str, write_config: Callable[..., Path], tmp_path:
     for folder in ("rules", "mappings"):
         (tmp_path / folder).mkdir(exist_ok=True)
         shutil.copy(ROOT / folder / "linked_deals.yaml", tmp_path / folder / "linked_deals.yaml")
-    config = base_config(db_url).replace("  threads: 4", "  threads: 16") + f"""\
+    config = "mode: sandbox\n" + base_config(db_url).replace("  threads: 4", "  threads: 16") + f"""\
 connectors:
   bitrix24:
     webhook_url: "{portal.url}/rest/1/{CODE}/"
