@@ -7,3 +7,4 @@ from connectors.bitrix24.settings import Bitrix24Settings
 from relay.registry import register_connector
 
 register_connector("bitrix24", Bitrix24Settings, lambda settings, runtime: Bitrix24Connector(settings, runtime))
+from connectors.bitrix24 import timeline  # noqa: E402,F401  (bitrix24_timeline_comment)

@@ -6,3 +6,4 @@ from relay.registry import register_connector
 
 register_connector("planfix", PlanfixSettings, lambda settings, runtime: PlanfixConnector(settings, runtime))
 from connectors.planfix import contact_actions  # noqa: E402,F401  (planfix_contact_fields: contact custom fields)
+from connectors.planfix import task_sync  # noqa: E402,F401  (planfix_sync_task: a task per outside object, S25)

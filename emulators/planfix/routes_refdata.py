@@ -105,3 +105,12 @@ def list_data_tags(st: PlanfixState, actor: str) -> Response:
     data = body()
     tags = [_only(tag_head(st, t), fields_arg(data)) for t in sorted(st.data_tags)]
     return ok(dataTags=page(tags, data))
+
+
+@route(bp, "/project/<int:project_id>", ["GET"])
+def get_project(st: PlanfixState, actor: str, project_id: int) -> Response:
+    project = st.projects.get(project_id)
+    if project is None:
+        raise ApiError(404, 3000, f"Project not found by id {project_id}")
+    view = {"id": project["id"], "name": project["name"], "counterparty": st.person_block(project.get("counterparty"))}
+    return ok(project=_only({k: v for k, v in view.items() if v is not None}, fields_arg()))

@@ -57,7 +57,8 @@ class ReportDef(BaseModel):
     name: str = ""
     file: str = ""
     description: str = ""
-    source: str = Field("deal", pattern=r"^(deal|company|contact|item:\d+)$", description="entities the rows are: deal, company, contact, item:<entityTypeId>")
+    source: str = Field("deal", pattern=r"^(deal|company|contact|item:\d+|[a-z][a-z0-9_]*:[a-z][a-z0-9_]*)$",
+                        description="entities the rows are: deal, company, contact, item:<entityTypeId>, or a connector's source such as planfix:time")
     parent_link_field: str = Field("UF_CRM_PARENT_DEAL", description="deal field pointing at the parent deal (the tree)")
     head_field: str = Field("UF_CRM_HEAD_COMPANY", description="company field pointing at the head company (holdings)")
     params: dict[str, str] = Field(default_factory=dict, description="parameters and their defaults, as `params.NAME` in expressions")

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from relay.reports import sources
 from relay.reports.definitions import ReportDef, parse_aggregate
 from relay.reports.tree import Tree, number
 from relay.store import Store
@@ -88,13 +89,16 @@ def _sort_key(value: Any) -> tuple[int, Any]:
 
 def run_report(store: Store, report: ReportDef, given: dict[str, str] | None = None) -> Result:
     params = resolve_params(report, given or {})
-    tree = Tree(store, report.parent_link_field, report.head_field)
+    provided = sources.find(store, report.source)  # a connector's rows (relay/reports/sources.py), e.g. planfix:time
+    if provided is None and not sources.is_builtin(report.source):
+        raise ReportParamError(f"report {report.name!r}: no configured connector provides the source {report.source!r}")
+    tree = Tree(store, report.parent_link_field, report.head_field) if provided is None else None
     result = Result(report.name, params, report.output_columns(), [])
     aggregates = {name: parse_aggregate(text) for name, text in report.aggregates.items()}
     groups: dict[tuple[Any, ...], list[list[Any]]] = {}
     keys: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for row in tree.rows(report.source):
-        context = tree.context(report.source, row, params)
+    for row in provided.rows(params) if provided else tree.rows(report.source):  # type: ignore[union-attr]
+        context = provided.context(row, params) if provided else tree.context(report.source, row, params)  # type: ignore[union-attr]
         try:
             if not all(evaluate(condition, context) for condition in report.where):
                 continue

@@ -18,7 +18,7 @@ from relay.config.yamlfile import Path_, YamlDoc, dotted, read_yaml
 from relay.engine.model import Rule
 from relay.tooling.problems import LintProblem, Ref, RefKind, Severity, Where
 from relay.tooling.templates import Analysis, analyse, looks_like_template
-from relay.tooling.vocabulary import BASE_NAMES, HELPERS, VOCABULARIES, MappingUse, Scope, action_use
+from relay.tooling.vocabulary import ADDS_TO_CONTEXT, BASE_NAMES, HELPERS, VOCABULARIES, MappingUse, Scope, action_use
 
 UNUSED_MAPPING_FIX = "delete it, or name it in an action's `mapping:`"
 
@@ -74,6 +74,7 @@ class _Linter:
             for sub, text in _strings(raw, ()):
                 if looks_like_template(text):
                     self.text(text, False, here, self.where(rule.file, at + sub), rule.when.source, connector)
+            scope = scope.extended(ADDS_TO_CONTEXT.get(call.name, set()), {})  # what the following actions see too
             if use is None:
                 continue
             for f in use.refs:

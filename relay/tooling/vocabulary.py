@@ -20,6 +20,13 @@ BASE_NAMES = {"event", "payload"}
 HELPERS = set(_env.globals) | {"working_hours", "working_days"}
 # Built-in actions and the names they add when rendering their own parameters (http_post's lookup_url).
 BUILTIN_ACTIONS: dict[str, set[str]] = {"http_post": {"effect_key"}, "start_timer": set(), "cancel_timer": set(), "note": set()}
+# Actions that put names into the event's context for the actions after them (`planfix_sync_task` → planfix_task).
+ADDS_TO_CONTEXT: dict[str, set[str]] = {}
+
+
+def adds_to_context(action: str, *names: str) -> None:
+    """Declare that `action` gives the actions after it in a rule these names (for the lint's scope)."""
+    ADDS_TO_CONTEXT.setdefault(action, set()).update(names)
 
 
 @dataclass
