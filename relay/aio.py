@@ -30,6 +30,22 @@ class LoopThread:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def close(self) -> None:
+        """Cancel what still runs on the loop (background flushers), then stop it. A pending task left
+        on a stopped loop is destroyed later by the garbage collector, which logs from wherever the
+        collection happens — even from inside another thread's compile()."""
         if self.loop.is_running():
+            try:
+                asyncio.run_coroutine_threadsafe(_cancel_other_tasks(), self.loop).result(5)
+            except Exception:  # a task that refuses to end must not keep the relay from stopping
+                pass
             self.loop.call_soon_threadsafe(self.loop.stop)
             self._thread.join(timeout=5)
+        if not self.loop.is_running() and not self.loop.is_closed():
+            self.loop.close()
+
+
+async def _cancel_other_tasks() -> None:
+    tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
