@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timezone
 from typing import TYPE_CHECKING, Any, Callable
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from connectors.bitrix24.payment_requests_portal import RequestsPortal
 from connectors.bitrix24.payment_requests_setup import check_setup, money_text, request_view
 from relay.config.errors import ConfigError, ConfigProblem
+from relay.config.fields import TimeZoneName
 from relay.inbox import Claimed
 from relay.intake.base import IncomingEvent
 from relay.registry import register_connector
@@ -37,17 +38,9 @@ class RegistrySettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     at: str = Field("09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="local time (HH:MM) after which the day's registry is due")
-    timezone: str = Field("Europe/Moscow", description="IANA time zone of `at` and of the date")
+    timezone: TimeZoneName = Field("Europe/Moscow", description="IANA time zone of `at` and of the date")
     check_seconds: float = Field(300.0, ge=0, description="how often the scheduler looks whether the registry is due; 0 turns it off")
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (e.g. Europe/Moscow; install the tzdata package if none is known)") from None
-        return value
 
 
 class SmtpSettings(BaseModel):

@@ -1,9 +1,11 @@
 """Settings of the Planfix connector (`connectors.planfix` in config.yaml)."""
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from relay.config.fields import TimeZoneName
 
 DEFAULT_STATUSES: dict[str, list[str]] = {
     "new": ["Новая"],
@@ -42,7 +44,7 @@ class PlanfixSettings(Strict):
     chat_field: str = Field("Telegram chat id", description="task custom field (name or id) holding the client chat's id")
     client_marker: str = Field("", description="a comment whose text starts with this is for the client (besides comments "
                                                "addressed to a contact); empty: only the addressee counts")
-    timezone: str = Field("Europe/Moscow", description="the token user's time zone: Planfix reads and writes dates in it")
+    timezone: TimeZoneName = Field("Europe/Moscow", description="the token user's time zone: Planfix reads and writes dates in it")
     requests_per_second: float = Field(1.0, gt=0, le=100, description="request budget of this process (Planfix allows 1 per second)")
     timeout_seconds: float = Field(20.0, gt=0, le=300, description="one REST call")
     retries: int = Field(4, ge=1, le=10, description="tries of one call on timeouts, 5xx and rate limits before the worker retries the event")
@@ -57,14 +59,6 @@ class PlanfixSettings(Strict):
             raise ValueError("must start with https:// (Planfix serves the REST API over HTTPS only)")
         return value.rstrip("/")
 
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Moscow)") from None
-        return value
 
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)

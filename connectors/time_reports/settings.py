@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import re
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from relay.config.fields import TimeZoneName
 
 
 class Strict(BaseModel):
@@ -41,19 +43,11 @@ class SummarySettings(Strict):
 class TimeReportsSettings(Strict):
     """Tracked time per employee and project from Planfix (S23): report source `planfix:time`, a half-month summary."""
 
-    timezone: str = Field("Europe/Moscow", description="periods and days begin at midnight in this time zone")
+    timezone: TimeZoneName = Field("Europe/Moscow", description="periods and days begin at midnight in this time zone")
     work_status: str = Field("in_work", description="the status whose periods count as work: a role of connectors.planfix.statuses or a status name")
     entries: EntrySettings = EntrySettings()
     summary: SummarySettings = SummarySettings()
 
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Moscow)") from None
-        return value
 
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
