@@ -80,6 +80,7 @@ class SandboxConfig(Strict):
     tochka: SandboxEmulator | None = Field(None, description="Tochka Bank Open API (connector `bank`, section `tochka`)")
     tbank: SandboxEmulator | None = Field(None, description="T-Bank business API (connector `bank`, section `tbank`)")
     planfix: SandboxEmulator | None = Field(None, description="Planfix REST v2 and its scenario requests (connector `planfix`)")
+    google_forms: SandboxEmulator | None = Field(None, description="Google Forms API and the forms' Apps Script pushes (connector `forms`)")
 
 
 class LoginLimitConfig(Strict):

@@ -5,7 +5,7 @@ under `sandbox:` in config.yaml, point the connectors at them and wire the emula
 webhooks to the relay; `python app.py sandbox --demo` walks the demo stories. See docs/sandbox.md.
 
 The emulator list is data (`relay.sandbox.emulators`): adding a system is one `EmulatorSpec`, and
-adding a demo story is one more `Step` in `relay.sandbox.demo.STEPS`.
+adding a demo story is a few more `Step`s listed in `relay.sandbox.demo.steps()`.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The emulators the sandbox ships with: Bitrix24, Telegram, Fintablo, Tochka, T-Bank, Planfix.
+"""The emulators the sandbox ships with: Bitrix24, Telegram, Fintablo, Tochka, T-Bank, Planfix, Google Forms.
 
 Each emulator accepts the credentials the relay is configured with (added to its demo seed), so the
 connectors work unchanged whatever `${VAR:-default}` resolved to; only their URLs are rewritten.
@@ -15,9 +15,13 @@ import requests
 from flask import Flask
 from pydantic import SecretStr
 
+from relay.sandbox import builtin_forms
 from relay.sandbox.emulators import EmulatorSpec, register_emulator, section, with_section
 
-BITRIX24_EVENTS = ["ONCRMDEALADD", "ONCRMDEALUPDATE", "ONCRMDEALDELETE", "ONCRMCOMPANYUPDATE", "ONCRMCONTACTUPDATE"]
+# What rules/*.yaml listen to: deals (linked deals, payments), companies (holdings), contacts, and
+# smart-process items (payment requests; only the generic ONCRMDYNAMICITEM*, not the per-type ones).
+BITRIX24_EVENTS = ["ONCRMDEALADD", "ONCRMDEALUPDATE", "ONCRMDEALDELETE", "ONCRMCOMPANYADD", "ONCRMCOMPANYUPDATE",
+                   "ONCRMCONTACTADD", "ONCRMCONTACTUPDATE", "ONCRMDYNAMICITEMADD", "ONCRMDYNAMICITEMUPDATE"]
 TELEGRAM_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 TOCHKA_EVENTS = ["incomingPayment", "outgoingPayment"]
 _REST_PATH = re.compile(r"/rest/(\d+)/([^/]+)/?$")
@@ -63,7 +67,8 @@ def _bitrix24_wire(app: Flask, url: str, relay: str, settings: Any) -> list[str]
     portal = app.extensions["bitrix24"]
     for event in BITRIX24_EVENTS:
         portal.add_handler(event, f"{relay}/hooks/bitrix24")
-    return [f"{', '.join(BITRIX24_EVENTS)} → {relay}/hooks/bitrix24"]
+    rows = [", ".join(BITRIX24_EVENTS[i:i + 5]) for i in range(0, len(BITRIX24_EVENTS), 5)]
+    return [f"{row}," for row in rows[:-1]] + [f"{rows[-1]} → {relay}/hooks/bitrix24"]
 
 
 # --- Telegram ---------------------------------------------------------------------------------------
@@ -171,9 +176,16 @@ def _planfix_point(settings: Any, url: str, app: Flask) -> Any:
 
 
 def _planfix_wire(app: Flask, url: str, relay: str, settings: Any) -> list[str]:
-    """The seed's scenarios ("send HTTP request") post to paths like /hooks/planfix/task-event."""
-    app.extensions["planfix"].hook_base = relay
-    return [f"scenario requests → {relay}/hooks/planfix/… (with the seed's X-Relay-Secret)"]
+    """The seed's scenarios ("send HTTP request") post to paths like /hooks/planfix/task-event, with
+    the configured scenario_secret in the configured header (whatever the seed wrote there)."""
+    state = app.extensions["planfix"]
+    state.hook_base = relay
+    header = settings.secret_header.lower()
+    for rule in state.scenario_rules:
+        request = rule.get("request") or {}
+        headers = {k: v for k, v in (request.get("headers") or {}).items() if k.lower() != header}
+        rule["request"] = {**request, "headers": {**headers, settings.secret_header: _secret(settings.scenario_secret)}}
+    return [f"scenario requests → {relay}/hooks/planfix/… (with the scenario_secret in {settings.secret_header})"]
 
 
 for spec in (
@@ -188,10 +200,10 @@ for spec in (
                  wire=_tochka_wire, describe=lambda app, url: f"API {url}/uapi", demo_secrets=("tochka-demo-token",)),
     EmulatorSpec("tbank", "T-Bank business API", _tbank_build, connector="bank", point=_tbank_point,
                  describe=lambda app, url: f"API {url}/openapi", demo_secrets=("tbank-demo-token",)),
-    # Not in the shipped config.yaml yet: with connectors.planfix there, uncomment sandbox.planfix and add
-    # the Planfix demo steps (docs/sandbox.md, "Adding a system").
     EmulatorSpec("planfix", "Planfix REST v2", _planfix_build, connector="planfix", point=_planfix_point,
                  wire=_planfix_wire, describe=lambda app, url: f"REST {url}/rest/",
                  demo_secrets=("5d80e21cb3e12345678bdd568a2226d5", "demo-secret")),
+    # The form's secret is the relay's own (config.yaml's default starts with sandbox-only, refused live).
+    builtin_forms.SPEC,
 ):
     register_emulator(spec)

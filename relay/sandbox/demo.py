@@ -3,8 +3,7 @@
 Each step acts the way a person would (a manager moves a deal in Bitrix24, a client writes in
 Telegram, the bank sends a payment) through the emulators' own APIs, waits for the relay to react,
 and prints what happened with the event ids and admin pages to look at. The stories are a list of
-`Step`s (`STEPS`); a new story — Planfix's client chat and brief, when its connector lands — is a
-few more steps in that list.
+`Step`s (`steps()`); a new story is a module of steps listed there.
 """
 from __future__ import annotations
 
@@ -68,9 +67,9 @@ class Step:
 
 
 def steps() -> list[Step]:
-    """The demo, in story order. Planfix adds `*stories_planfix.STEPS` here when its connector lands."""
-    from relay.sandbox import stories_bank, stories_crm
-    return [*stories_crm.STEPS, *stories_bank.STEPS]
+    """The demo, in story order: Bitrix24 and Telegram, the banks, payment requests, Planfix and the brief."""
+    from relay.sandbox import stories_bank, stories_crm, stories_planfix, stories_requests
+    return [*stories_crm.STEPS, *stories_bank.STEPS, *stories_requests.STEPS, *stories_planfix.STEPS]
 
 
 def walk(demo: Demo, plan: list[Step] | None = None) -> int:

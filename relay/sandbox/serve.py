@@ -137,16 +137,17 @@ def stop_all(started: list[Started]) -> None:
 
 def summary(config: LoadedConfig, started: list[Started], wired: dict[str, list[str]], relay: str) -> list[str]:
     lines = ["", "CRM Relay sandbox: every outside system below is a local emulator with demo data (docs/sandbox.md)."]
+    width = max([len("relay"), *(len(e.spec.name) for e in started)])
     for emulator in started:
         spec = emulator.spec
         extra = f" — {spec.describe(emulator.app, emulator.url)}" if spec.describe else ""
-        lines.append(f"  {spec.name:<9} {emulator.url:<23} {spec.title}{extra}")
+        lines.append(f"  {spec.name:<{width}} {emulator.url:<23} {spec.title}{extra}")
         if not emulator.connected:
-            lines.append(f"  {'':<9} (no connector uses it: connectors.{spec.connector} is not configured)" if spec.point
-                         else f"  {'':<9} (the emulator only: the relay has no connector wired to it yet)")
-        lines += [f"  {'':<9} {line}" for line in wired.get(spec.name, [])]
-    lines.append(f"  {'relay':<9} {relay:<23} admin {relay}/admin ({admin_hint(config)})")
-    lines.append(f"  {'':<9} store {shown(store_url(config))}, emptied at each start: the emulators start from their seeds again")
+            lines.append(f"  {'':<{width}} (no connector uses it: connectors.{spec.connector} is not configured)" if spec.point
+                         else f"  {'':<{width}} (the emulator only: the relay has no connector wired to it yet)")
+        lines += [f"  {'':<{width}} {line}" for line in wired.get(spec.name, [])]
+    lines.append(f"  {'relay':<{width}} {relay:<23} admin {relay}/admin ({admin_hint(config)})")
+    lines.append(f"  {'':<{width}} store {shown(store_url(config))}, emptied at each start: the emulators start from their seeds again")
     lines.append("Walk the demo stories: python app.py sandbox --demo (in another terminal). Ctrl-C stops everything.")
     return lines
 

@@ -1,8 +1,10 @@
-"""Demo stories: bank payments into Fintablo (rules/bank_to_fintablo.yaml, docs/banks.md).
+"""Demo stories: bank payments into Fintablo (rules/bank_to_fintablo.yaml, docs/banks.md) and onto their
+Bitrix24 deals (rules/payments.yaml, docs/payments.md).
 
 A payment happens in the Tochka emulator, which signs and sends its webhook to the relay; another
 one reaches the relay as a 1C statement file exported from the T-Bank emulator; then Tochka's own
-file for the day is uploaded too, and the relay recognises the payment it already has.
+file for the day is uploaded too, and the relay recognises the payment it already has. ООО «Ромашка»
+has the same INN in the banks and in the portal, so its payment finds the deal of the first story.
 """
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from relay.sandbox.demo import Demo, Skip, Step
+from relay.sandbox.stories_crm import deal
+from relay.sandbox.watch import DemoFailed
 
 MSK = ZoneInfo("Europe/Moscow")  # banks date payments in Moscow time
 TOCHKA_ACCOUNT, TBANK_ACCOUNT = "40702810575689348581", "40702810437283605671"   # the demo seeds' accounts
@@ -87,7 +91,19 @@ def tochka_webhook(demo: Demo) -> None:
     demo.say("Tochka sends its webhook: a JWT signed RS256 → /hooks/bank/tochka (the relay checks the signature)")
     show_transaction(demo, since, purpose)
     demo.state["tochka_purpose"] = purpose
+    if "deal" in demo.state and "bitrix24" in demo.urls:
+        show_paid_deal(demo, int(demo.state["deal"]), since)
     demo.report(since, ("bank",))
+
+
+def show_paid_deal(demo: Demo, deal_id: int, since: int) -> None:
+    """The payment reached the sale of the first story: its INN is Ромашка's, its amount the one still due."""
+    found = deal(demo, deal_id)
+    if not found.get("UF_CRM_PAID_AMOUNT"):
+        demo.report(since, ("bank",))
+        raise DemoFailed(f"deal #{deal_id} shows no payment (UF_CRM_PAID_AMOUNT is empty); the trace above says why")
+    demo.say(f"the relay finds deal #{deal_id} by the payer's ИНН and the amount still due: it now shows paid "
+             f"{found['UF_CRM_PAID_AMOUNT']}, «{found.get('UF_CRM_PAYMENT_STATUS')}» (rule payment-match)")
 
 
 def onec_file(demo: Demo) -> None:
@@ -100,6 +116,9 @@ def onec_file(demo: Demo) -> None:
     answer = upload(demo, statement_file(demo, "tbank", TBANK_ACCOUNT))
     demo.say(f"the accountant uploads T-Bank's statement for today (kl_to_1c.txt) to /hooks/bank/onec → {answer}")
     show_transaction(demo, since, purpose)
+    if "bitrix24" in demo.urls:  # rules/payments.yaml looks for the payer among the portal's clients
+        demo.say(f"ИП Иванов is no client in the portal, so the payment waits for an admin: {demo.relay}/admin/reviews "
+                 f"(or `python app.py payments review`)")
     demo.report(since, ("bank",))
 
 
@@ -118,8 +137,8 @@ def same_payment_again(demo: Demo) -> None:
 
 
 STEPS = [
-    Step("Bank: a client pays by Tochka (signed webhook) → stored operation → Fintablo transaction", tochka_webhook,
-         ("tochka", "fintablo")),
+    Step("Bank: a client pays by Tochka (signed webhook) → stored operation → Fintablo transaction, the deal paid",
+         tochka_webhook, ("tochka", "fintablo")),
     Step("Bank: a payment reaches the relay as a 1C statement file (T-Bank) → Fintablo transaction", onec_file,
          ("tbank", "fintablo")),
     Step("Bank: the same Tochka payment again, in Tochka's 1C file → recognised, not stored twice", same_payment_again,

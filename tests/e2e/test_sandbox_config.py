@@ -25,12 +25,14 @@ LIVE_ENV = {
     "B24_WEBHOOK_URL": "https://portal.example.ru/rest/7/realcode123/", "B24_APPLICATION_TOKEN": "real-app-token",
     "TELEGRAM_BOT_TOKEN": "123456:REAL-token", "TELEGRAM_WEBHOOK_SECRET": "real-secret", "TOCHKA_JWT_KEY": "real-jwt",
     "TBANK_TOKEN": "real-tbank", "RELAY_1C_UPLOAD_TOKEN": "real-upload", "FINTABLO_TOKEN": "real-fintablo",
-    "RELAY_N8N_SECRET": "real-n8n",
+    "RELAY_N8N_SECRET": "real-n8n", "PLANFIX_TOKEN": "real-planfix-token", "PLANFIX_SCENARIO_SECRET": "real-scenario-secret",
+    "FORMS_BRIEF_SECRET": "real-brief-form-secret-0123456789",
 }
 SANDBOX_SECRETS = ["sources.n8n.secret", "connectors.bitrix24.webhook_url", "connectors.bitrix24.application_token",
                    "connectors.telegram.bots.main.token", "connectors.telegram.bots.main.secret_token",
                    "connectors.bank.tochka.token", "connectors.bank.tbank.token", "connectors.bank.onec.token",
-                   "connectors.fintablo.token"]
+                   "connectors.fintablo.token", "connectors.planfix.token", "connectors.planfix.scenario_secret",
+                   "connectors.forms.forms.brief.secret"]
 
 
 def test_live_mode_refuses_every_sandbox_default_secret_and_names_its_line() -> None:
@@ -49,13 +51,16 @@ def test_live_mode_refuses_every_sandbox_default_secret_and_names_its_line() -> 
 
 
 def test_the_refused_secrets_are_the_emulators_demo_credentials() -> None:
-    """Keeps the refusal list true: every demo secret a spec names is in that emulator's demo seed or defaults."""
+    """Keeps the refusal list true: every demo secret a spec names is in that emulator's demo seed or defaults.
+    The Google Forms emulator has no credential of its own the relay holds: the form's secret is the relay's
+    (its shipped default starts with sandbox-only, refused by the test above)."""
     sources = {"bitrix24": "emulators/bitrix24/seeds/demo.yaml", "telegram": "emulators/telegram/seeds/demo.yaml",
                "fintablo": "emulators/fintablo/seeds/demo.yaml", "tochka": "emulators/tochka/seeds/demo.yaml",
-               "tbank": "emulators/tbank/seeds/demo.yaml", "planfix": "emulators/planfix/app.py emulators/planfix/seeds/demo.yaml"}
+               "tbank": "emulators/tbank/seeds/demo.yaml", "planfix": "emulators/planfix/app.py emulators/planfix/seeds/demo.yaml",
+               "google_forms": ""}
     assert sorted(EMULATORS) == sorted(sources)
     for name, spec in EMULATORS.items():
-        assert spec.demo_secrets, name
+        assert bool(spec.demo_secrets) == bool(sources[name]), name
         text = "".join((ROOT / path).read_text(encoding="utf-8") for path in sources[name].split())
         for secret in spec.demo_secrets:
             assert secret in text, (name, secret)
@@ -64,7 +69,7 @@ def test_the_refused_secrets_are_the_emulators_demo_credentials() -> None:
 def test_shipped_config_lists_emulators_that_can_run_together() -> None:
     config = load_config(ROOT / "config.yaml", environ={})
     plan = planned(config)
-    assert [spec.name for spec, _ in plan] == ["bitrix24", "telegram", "fintablo", "tochka", "tbank"]
+    assert [spec.name for spec, _ in plan] == ["bitrix24", "telegram", "fintablo", "tochka", "tbank", "planfix", "google_forms"]
     for spec, entry in plan:
         assert (config.base_dir / entry.seed).is_file(), entry.seed
         assert spec.connector in config.connectors, spec.name  # every emulator has its connector pointed at it
