@@ -19,6 +19,7 @@ from relay.redact import REDACTOR
 
 log = logging.getLogger("relay")
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+REPLAY_CHUNK = 500
 # Commands contributed by connectors: name → (help, add_arguments(subparser), run(args, runtime) → exit code).
 EXTRA_COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace, Any], int]]] = {}
 
@@ -209,7 +210,15 @@ def cmd_replay(args: argparse.Namespace) -> int:
         print("nothing to replay" if args.dead else "error: no events named; fix: `python app.py replay 12 13`, or `--dead` for every dead letter",
               file=sys.stderr if not args.dead else sys.stdout)
         return 0 if args.dead else 2
-    count = runtime.inbox.replay(ids)
+    from tqdm import tqdm
+    count = 0
+    # Chunks: thousands of dead letters are queued in short transactions (the intake keeps writing
+    # meanwhile), and the bar shows how far it got.
+    with tqdm(total=len(ids), unit="event", file=sys.stderr, disable=len(ids) < REPLAY_CHUNK, desc="replay") as bar:
+        for start in range(0, len(ids), REPLAY_CHUNK):
+            chunk = ids[start:start + REPLAY_CHUNK]
+            count += runtime.inbox.replay(chunk)
+            bar.update(len(chunk))
     print(f"queued {count} event(s) again; a running worker picks them up")
     return 0
 
