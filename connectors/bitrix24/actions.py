@@ -116,7 +116,10 @@ def update_parent(ctx: ActionContext, p: UpdateParentParams) -> None:
     children = _children(b24, parent, child, p.children_link_field) if p.children_link_field else [child]
     wanted: dict[str, Any] = {k: ctx.render(v, child=child, parent=parent, children=children) for k, v in mapping.fields.items()}
     target_stage = mapping.stages.get(str(child.get("STAGE_ID")))
-    if target_stage:
+    if target_stage and str(parent.get("CLOSED", "N")) == "Y":
+        # A won or lost sale is final: a late change in a department deal must not reopen it.
+        ctx.trace("skip", f"parent {parent_id} is closed ({parent.get('STAGE_ID')}): its stage stays; values still roll up")
+    elif target_stage:
         wanted["STAGE_ID"] = target_stage
     _write_differences(ctx, b24, "deal", parent_id, parent, wanted, f"parent {parent_id} already shows what child {child.get('ID')} says")
 

@@ -47,7 +47,7 @@ def test_the_shipped_rule_tests_pass_offline(tmp_path: Path, write_config: Calla
     assert main(["--config", str(config), "test"]) == 0, capsys.readouterr().out
     out = capsys.readouterr().out
     assert out.splitlines()[0] == "rules/linked_deals_test.yaml" and "FAIL" not in out
-    assert out.splitlines()[-1] == "12 passed, 0 failed"
+    assert out.splitlines()[-1] == "14 passed, 0 failed"
     assert not (tmp_path / "relay.db").exists(), "rule tests use a throwaway store, never the configured one"
 
 
@@ -71,7 +71,7 @@ def test_a_broken_rule_fails_with_a_readable_diff(tmp_path: Path, write_config: 
     assert "-- action: create_child" in removed and "-  rule: engineering-estimate" in removed, diff
     assert not any(line.startswith("+") and "engineering" in line for line in lines), diff
     assert lines[-1].startswith("    trace: read-back: deal 1: "), "the trace says what the connector saw"
-    assert out.splitlines()[-1] == "10 passed, 2 failed"  # this case and the first-sight one, which also wants an Engineering child
+    assert out.splitlines()[-1] == "12 passed, 2 failed"  # this case and the first-sight one, which also wants an Engineering child
 
 
 CUSTOM_RULES = """\
