@@ -13,7 +13,11 @@ from jinja2 import StrictUndefined, TemplateSyntaxError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import AfterValidator
 
-_env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+from relay.errors import TransientError
+
+# `finalize`: a missing value prints as nothing, not as "None" (which a CRM field would store as text).
+_env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True,
+                                     finalize=lambda value: "" if value is None else value)
 
 
 def install_helpers(**helpers: Any) -> None:
@@ -92,6 +96,8 @@ def render(text: str, context: dict[str, Any]) -> str:
             return str(value)
     try:
         return str(_compile_template(text).render(**context))
+    except TransientError:
+        raise  # a helper's outside call failed for now (stage names read from the portal): retry, not a template bug
     except Exception as exc:  # jinja raises many types; the admin needs one clear message
         raise TemplateError(f"template {text!r}: {exc}") from None
 
@@ -100,6 +106,8 @@ def evaluate(expression: str, context: dict[str, Any]) -> Any:
     """Evaluate a condition expression (`deal.STAGE_ID == 'C1:NEW'`) in the sandbox."""
     try:
         return _compile_expression(expression)(**context)
+    except TransientError:
+        raise
     except Exception as exc:
         raise TemplateError(f"condition {expression!r}: {exc}") from None
 

@@ -21,7 +21,8 @@ from connectors.banks import onec, tochka
 from connectors.banks.model import Operation
 from connectors.banks.operations import Operations
 from connectors.banks.settings import BankSettings, load_jwk_keys
-from relay.intake.base import IncomingEvent, InboundRequest, Rejected, same_secret
+from relay.intake.base import IncomingEvent, InboundRequest, Rejected, same_secret, text_problem
+from relay.store.schema import BankOperation
 
 log = logging.getLogger("relay.bank")
 
@@ -39,7 +40,7 @@ def verify_jwt(body: bytes, keys: list[Any]) -> dict[str, Any]:
         token = body.decode("ascii").strip()
         header_part, claims_part, signature = token.split(".")
         header, claims = _segment(header_part), _segment(claims_part)
-    except (UnicodeDecodeError, ValueError, binascii.Error):
+    except (UnicodeDecodeError, ValueError, binascii.Error, RecursionError):
         raise Rejected(400, "the body is not a compact JWT (header.claims.signature)") from None
     if not isinstance(header, dict) or not isinstance(claims, dict):
         raise Rejected(400, "the JWT header and claims must be JSON objects")
@@ -69,6 +70,25 @@ def _uploaded_file(request: InboundRequest) -> bytes:
         raise Rejected(400, "the multipart upload holds no file part")
     payload = parts[0].get_payload(decode=True)
     return payload if isinstance(payload, bytes) else b""
+
+
+def _unstorable(op: Operation) -> str:
+    """Why `bank_operations` could not keep this operation ("" if it can): text PostgreSQL refuses,
+    values longer than their column, NaN in the raw claims."""
+    columns = BankOperation.__table__.columns
+    for name, value in vars(op).items():
+        if not isinstance(value, str):
+            continue
+        column = columns.get("tochka_payment_id" if name == "route_id" else name)
+        size = getattr(column.type, "length", None) if column is not None else None
+        problem = text_problem(value) or (f"is longer than {size} characters" if size and len(value) > size else "")
+        if problem:
+            return f"{name} {problem}"
+    try:
+        json.dumps(op.raw, allow_nan=False)
+    except (ValueError, RecursionError):
+        return "the claims hold NaN or Infinity, or are nested too deeply"
+    return ""
 
 
 class BankSource:
@@ -125,6 +145,10 @@ class BankSource:
     def _ingest(self, operations: list[Operation]) -> list[IncomingEvent]:
         """Store the rows; the intake stores their events. A store failure is a 503 (send again),
         never a 500, as the intake answers when it cannot store events itself."""
+        for op in operations:
+            problem = _unstorable(op)
+            if problem:  # refused before anything is written: a row without its event would be lost
+                raise Rejected(422, f"operation {op.document_number[:64]!r}: {problem}")
         try:
             return [r.event for r in self.operations.ingest(operations, queue=False)]
         except SQLAlchemyError as exc:

@@ -13,11 +13,13 @@ from typing import Any
 
 import aiohttp
 from fast_bitrix24 import BitrixAsync
+from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.bitrix24.settings import Bitrix24Settings
 from connectors.bitrix24.wire import build_query
 from relay.aio import LoopThread
 from relay.errors import PermanentError, TransientError
+from relay.ratelimit import SharedBucket
 from relay.redact import REDACTOR
 
 MAX_BATCH = 50
@@ -51,9 +53,10 @@ class _Unit:
 
 
 class Bitrix24Client:
-    def __init__(self, settings: Bitrix24Settings, loop: LoopThread) -> None:
+    def __init__(self, settings: Bitrix24Settings, loop: LoopThread, budget: SharedBucket | None = None) -> None:
         self.settings = settings
         self.loop = loop
+        self.budget = budget  # the portal's bucket shared with other processes, if any
         self._labels = itertools.count(1)
         self.requests_sent = 0
         self.commands_sent = 0
@@ -178,6 +181,13 @@ class Bitrix24Client:
 
     async def _post(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         assert self._bx is not None
+        if self.budget is not None:
+            try:
+                wait = await asyncio.get_running_loop().run_in_executor(None, self.budget.reserve)
+            except SQLAlchemyError as exc:
+                raise TransientError(f"Bitrix24 {method}: the shared request budget is unavailable ({type(exc).__name__})") from None
+            if wait > 0:
+                await asyncio.sleep(wait)
         self.requests_sent += 1
         try:
             result = await asyncio.wait_for(self._bx.call(method, params, raw=True), self.settings.timeout_seconds)

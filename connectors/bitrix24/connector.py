@@ -1,6 +1,7 @@
 """The live Bitrix24 connector: read-back and change detection for events, the reconciliation sweep."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from datetime import datetime, timedelta, timezone
@@ -16,6 +17,7 @@ from relay.aio import LoopThread
 from relay.changes import Change
 from relay.inbox import Claimed
 from relay.intake.base import IncomingEvent
+from relay.ratelimit import SharedBucket
 from relay.store import utcnow
 from relay.store.schema import Cursor
 from relay.tooling.vocabulary import register_vocabulary
@@ -42,13 +44,21 @@ VOLATILE = {"DATE_MODIFY", "MODIFY_BY_ID", "LAST_ACTIVITY_TIME", "LAST_ACTIVITY_
             "lastActivityTime", "lastActivityBy", "changedDate", "changedBy", "CHANGED_DATE", "CHANGED_BY"}
 
 
+def shared_budget(settings: Bitrix24Settings, runtime: "Runtime") -> SharedBucket | None:
+    """The portal's leaky bucket in the store, one per portal (named by a hash of its webhook URL)."""
+    if not settings.shared_budget:
+        return None
+    portal = hashlib.sha256(settings.webhook_url.get_secret_value().encode()).hexdigest()[:12]
+    return SharedBucket(runtime.store, f"bitrix24.bucket.{portal}", settings.requests_per_second, settings.burst)
+
+
 class Bitrix24Connector:
     name = "bitrix24"
 
     def __init__(self, settings: Bitrix24Settings, runtime: "Runtime") -> None:
         self.settings = settings
         self.runtime = runtime
-        self.client: Any = Bitrix24Client(settings, LoopThread("bitrix24"))
+        self.client: Any = Bitrix24Client(settings, LoopThread("bitrix24"), budget=shared_budget(settings, runtime))
         self._stages: dict[str, str] = {}
         self._pipelines: dict[str, list[str]] = {}
         self._stages_lock = threading.Lock()
@@ -80,8 +90,12 @@ class Bitrix24Connector:
         if action == "deleted":
             # An empty change, not None: `change.entered(...)` in a rule reads False on a deletion
             # instead of failing the event.
-            last = self.runtime.snapshots.get(event.entity_key) or {}
-            return {**base, "deleted": True, "change": Change(event.entity_key, old=last, new={}), entity: {"ID": entity_id, **last}}
+            last = self.runtime.snapshots.get(event.entity_key)
+            if last is None:
+                self.runtime.tracer.add(event.id, "read-back", f"{entity} {entity_id} was deleted before the relay ever read it: "
+                                        "nothing is known of it for rules to look at")
+                return None
+            return {**base, "deleted": True, "change": Change(event.entity_key, old=last, new={}), entity: {**last, "ID": entity_id}}
         fresh = self.read(entity, entity_id, type_id)
         if fresh is None:
             self.runtime.tracer.add(event.id, "read-back", f"{entity} {entity_id} no longer exists in the portal")
@@ -172,8 +186,11 @@ class Bitrix24Connector:
             # DATE_MODIFY has one-second steps: a snapshot read in that same second may predate a change.
             if seen and moment and str(seen[0].get("DATE_MODIFY")) == modified and seen[1] > moment + timedelta(seconds=1):
                 continue
+            # Repeatable: a second sweep of the same DATE_MODIFY exists because the first look may
+            # have come within that second, before the change; keyed once, it would be dropped.
             events.append(IncomingEvent(kind=f"{entity}.updated", entity_key=key, idem_key=f"sweep:{row['ID']}:{modified}",
-                                        payload={"event": "SWEEP", "id": str(row["ID"]), "entity_type_id": "", "ts": modified}))
+                                        payload={"event": "SWEEP", "id": str(row["ID"]), "entity_type_id": "", "ts": modified},
+                                        repeatable=True))
         stored, _ = self.runtime.inbox.add("bitrix24", events)
         with self.runtime.store.session() as s:
             cursor = s.get(Cursor, name)

@@ -24,6 +24,8 @@ class Bitrix24Settings(BaseModel):
     member_id: str = Field("", description="if set, events from any other portal are refused")
     requests_per_second: float = Field(2.0, gt=0, description="leaky-bucket drain rate of the plan (2; Enterprise 5)")
     burst: int = Field(50, ge=1, description="leaky-bucket size of the plan (50; Enterprise 250)")
+    shared_budget: bool = Field(True, description="draw every request from one leaky bucket kept in the store, so several "
+                                                  "worker processes together stay within the portal's limit; off: each process paces alone")
     batch_linger_seconds: float = Field(0.05, ge=0, le=2, description="how long a call waits for others to share its batch request")
     timeout_seconds: float = Field(60.0, gt=0)
     sweep: SweepSettings = SweepSettings()

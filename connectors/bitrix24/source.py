@@ -35,8 +35,8 @@ def describe(event_code: str, data: dict[str, Any]) -> tuple[str, str, str, str]
                 fields = data.get("FIELDS_AFTER") or data.get("FIELDS_BEFORE") or {}
             else:
                 fields = data.get("FIELDS") or {}
-            entity_id = str(fields.get("ID") or "").strip()
-            if not entity_id.isdigit():
+            entity_id = str(fields.get("ID") or "").strip() if isinstance(fields, dict) else ""
+            if not (entity_id.isascii() and entity_id.isdigit()):  # "١٢" is a digit to Python, not an id to Bitrix24
                 raise ValueError(f"event {event_code} carries no numeric data[FIELDS][ID]")
             return entity, action, entity_id, str(fields.get("ENTITY_TYPE_ID") or "")
     raise ValueError(f"event {event_code!r} is not one the relay handles (deal, company, contact, lead, smart-process item, task events)")

@@ -54,6 +54,8 @@ def _json_object(body: bytes) -> dict[str, Any]:
         raise Rejected(400, "body is not UTF-8") from None
     except json.JSONDecodeError as exc:
         raise Rejected(400, f"body is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise Rejected(400, "body is JSON nested too deeply") from None
     if not isinstance(data, dict):
         raise Rejected(400, f"body is JSON but not an object (got {type(data).__name__}); Telegram sends one Update object")
     if not isinstance(data.get("update_id"), int):

@@ -91,6 +91,11 @@ class FaultInjector:
             return self.app(environ, start_response)
         with self._lock:
             self.injected[fault] = self.injected.get(fault, 0) + 1
+        # Read the body the app never will: left unread, the server would parse it as the start of
+        # the next request on the connection (a 400 for the client's next call, or log noise).
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        if length > 0:
+            environ["wsgi.input"].read(length)
         if fault == "reset":
             return self._reset(environ, start_response)
         if fault == "timeout":

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -64,3 +65,39 @@ def same_secret(given: str | bytes, expected: str | bytes) -> bool:
     a = given.encode() if isinstance(given, str) else given
     b = expected.encode() if isinstance(expected, str) else expected
     return hmac.compare_digest(a, b)
+
+
+# Sizes of the inbox_events columns (relay.store.schema); idem keys are cut to fit by the inbox itself.
+_KEY_SIZES = {"kind": 128, "entity_key": 255}
+
+
+def text_problem(value: str) -> str:
+    """Why PostgreSQL would refuse this text ("" if it would not): NUL characters and unpaired
+    surrogates (from "\\ud800" in JSON) cannot be stored; SQLite takes them, so check everywhere."""
+    if "\x00" in value:
+        return "contains a NUL character"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "contains an unpaired UTF-16 surrogate"
+    return ""
+
+
+def check_storable(events: list[IncomingEvent]) -> None:
+    """Refuse (422) events the store cannot keep, before any of them is written: one unstorable
+    event would otherwise fail the shared group commit and turn into a 503 for everyone in it."""
+    for event in events:
+        for name, size in _KEY_SIZES.items():
+            value = getattr(event, name)
+            if len(value) > size:
+                raise Rejected(422, f"the event's {name} is {len(value)} characters long; at most {size} can be stored")
+        for name in ("kind", "entity_key", "idem_key"):
+            problem = text_problem(getattr(event, name))
+            if problem:
+                raise Rejected(422, f"the event's {name} {problem}")
+        try:
+            json.dumps(event.payload, allow_nan=False)
+        except ValueError:
+            raise Rejected(422, "the payload holds NaN or Infinity, which JSON does not allow") from None
+        except RecursionError:
+            raise Rejected(422, "the payload is nested too deeply") from None

@@ -23,6 +23,8 @@ class WebhookSource:
             payload = json.loads(request.body)
         except (UnicodeDecodeError, ValueError) as exc:
             raise Rejected(400, f"body is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise Rejected(400, "body is JSON nested too deeply") from None
         if not isinstance(payload, dict):
             raise Rejected(400, "body must be a JSON object")
         context: dict[str, Any] = {"payload": payload, "headers": request.headers}

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from relay.intake.base import InboundRequest, Rejected
+from relay.intake.base import InboundRequest, Rejected, check_storable
 from relay.intake.writer import GroupWriter
 from relay.redact import REDACTOR
 from relay.web.admin import register_admin
@@ -25,6 +25,8 @@ def create_app(runtime: "Runtime") -> Flask:
     app.extensions["relay"] = runtime
     writer = GroupWriter(runtime.store)
     register_admin(app, runtime)  # /admin: 404 unless `admin:` is configured
+    for blueprint in runtime.blueprints():  # GET endpoints of connectors: calendar feeds, reports
+        app.register_blueprint(blueprint)
 
     @app.post("/hooks/<source>")
     @app.post("/hooks/<source>/<path:sub>")
@@ -55,6 +57,15 @@ def create_app(runtime: "Runtime") -> Flask:
     return app
 
 
+def _headers(environ: dict[str, Any]) -> dict[str, str]:
+    """Lower-cased header names, straight from the WSGI environ (cheaper than werkzeug's Headers view)."""
+    headers = {key[5:].replace("_", "-").lower(): value for key, value in environ.items() if key.startswith("HTTP_")}
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if environ.get(key):
+            headers[key.replace("_", "-").lower()] = environ[key]
+    return headers
+
+
 def _intake(runtime: "Runtime", writer: GroupWriter, source_name: str, sub: str) -> tuple[Response, int]:
     metrics = runtime.metrics
     source = runtime.sources.get(source_name)
@@ -68,10 +79,11 @@ def _intake(runtime: "Runtime", writer: GroupWriter, source_name: str, sub: str)
         limit = runtime.config.settings.web.max_body_bytes
         return jsonify({"error": "too large", "reason": f"request body is larger than {limit} bytes"}), 413
     inbound = InboundRequest(source=source_name, subpath=sub, method=request.method,
-                             headers={k.lower(): v for k, v in request.headers.items()}, body=body,
+                             headers=_headers(request.environ), body=body,
                              query=request.args.to_dict(), remote_addr=request.remote_addr or "")
     try:
         events = source.accept(inbound)
+        check_storable(events)
     except Rejected as exc:
         metrics.rejected.labels(source_name, str(exc.status)).inc()
         reason = REDACTOR.text(exc.reason)

@@ -14,12 +14,17 @@ from functools import wraps
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, redirect, request, session, url_for
+from flask import Flask, Response, abort, redirect, request, session, url_for
 from werkzeug.security import check_password_hash
 
 from relay.config.models import AdminConfig
 
 SESSION_COOKIE = "relay_admin"
+
+
+# Admin pages show payloads and traces: never framed by another site, never kept in shared caches.
+ADMIN_HEADERS = {"X-Frame-Options": "DENY", "Content-Security-Policy": "frame-ancestors 'none'",
+                 "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin", "Cache-Control": "no-store"}
 
 
 def configure_session(app: Flask, admin: AdminConfig) -> None:
@@ -29,6 +34,13 @@ def configure_session(app: Flask, admin: AdminConfig) -> None:
                       SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=admin.secure_cookie,
                       SESSION_COOKIE_PATH="/admin",
                       PERMANENT_SESSION_LIFETIME=timedelta(hours=admin.session_hours))
+
+    @app.after_request
+    def admin_headers(response: Response) -> Response:
+        if request.path.startswith("/admin"):
+            for name, value in ADMIN_HEADERS.items():
+                response.headers.setdefault(name, value)
+        return response
 
 
 def _fingerprint(admin: AdminConfig) -> str:
@@ -47,7 +59,8 @@ def check_csrf() -> None:
     """Abort with 400 unless the POSTed form carries this session's token."""
     sent = request.form.get("csrf_token", "")
     expected = session.get("csrf", "")
-    if not sent or not expected or not hmac.compare_digest(str(sent), str(expected)):
+    # Bytes, not str: compare_digest refuses non-ASCII str, and a forged token may hold anything.
+    if not sent or not expected or not hmac.compare_digest(str(sent).encode(), str(expected).encode()):
         abort(400, description="missing or wrong CSRF token; reload the page and try again")
 
 
