@@ -28,7 +28,8 @@ def live_problems(config: LoadedConfig, refs: list[Ref]) -> list[LintProblem]:
     problems: list[LintProblem] = []
     with tempfile.TemporaryDirectory(prefix="relay-check-") as folder:
         throwaway = config.settings.model_copy(update={"store": StoreConfig(url=f"sqlite:///{Path(folder) / 'unused.db'}")})
-        runtime = Runtime(dataclasses.replace(config, settings=throwaway), migrate=False)
+        # A throwaway store, but with its tables: connectors keep state there (the shared request budget).
+        runtime = Runtime(dataclasses.replace(config, settings=throwaway))
         try:
             for name, own in sorted(by_connector.items()):
                 problems += _check_connector(runtime, config, name, own)
