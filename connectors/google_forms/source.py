@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import time
 from typing import Callable
 
@@ -19,7 +18,7 @@ from pydantic import ValidationError
 
 from connectors.google_forms.settings import FormSettings, FormsSettings
 from connectors.google_forms.submission import Submission, from_push, problems_of
-from relay.intake.base import IncomingEvent, InboundRequest, Rejected, same_secret
+from relay.intake.base import IncomingEvent, InboundRequest, Rejected, json_object, same_secret
 
 TIMESTAMP_HEADER = "X-Relay-Timestamp"
 SIGNATURE_HEADER = "X-Relay-Signature"
@@ -75,14 +74,7 @@ class FormsSource:
         if len(request.body) > settings.max_body_bytes:
             raise Rejected(413, f"the submission is {len(request.body)} bytes; this form accepts up to {settings.max_body_bytes}")
         self._authenticate(request, settings)
-        try:
-            data = json.loads(request.body)
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise Rejected(400, f"body is not valid JSON: {exc}") from None
-        except RecursionError:
-            raise Rejected(400, "body is JSON nested too deeply") from None
-        if not isinstance(data, dict):
-            raise Rejected(400, "body must be a JSON object (a submission)")
+        data = json_object(request.body, " (a submission)")
         try:
             sub = from_push(form, data)
         except ValidationError as exc:

@@ -60,6 +60,20 @@ class Source(Protocol):
         ...
 
 
+def json_object(body: bytes, what: str = "") -> dict[str, Any]:
+    """The body as a JSON object, or Rejected(400) saying what is wrong with it (`what` names the
+    object the source expects, e.g. " (a submission)")."""
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise Rejected(400, f"body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise Rejected(400, "body is JSON nested too deeply") from None
+    if not isinstance(data, dict):
+        raise Rejected(400, f"body must be a JSON object{what}")
+    return data
+
+
 def same_secret(given: str | bytes, expected: str | bytes) -> bool:
     """Constant-time comparison, so response timing leaks nothing about the secret."""
     a = given.encode() if isinstance(given, str) else given

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from typing import Any
 
 from relay.config.models import WebhookSourceConfig
-from relay.intake.base import IncomingEvent, InboundRequest, Rejected, same_secret
+from relay.intake.base import IncomingEvent, InboundRequest, Rejected, json_object, same_secret
 from relay.registry import register_source_type
 from relay.templating import TemplateError, render
 
@@ -19,14 +18,7 @@ class WebhookSource:
 
     def accept(self, request: InboundRequest) -> list[IncomingEvent]:
         self._authenticate(request)
-        try:
-            payload = json.loads(request.body)
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise Rejected(400, f"body is not valid JSON: {exc}") from None
-        except RecursionError:
-            raise Rejected(400, "body is JSON nested too deeply") from None
-        if not isinstance(payload, dict):
-            raise Rejected(400, "body must be a JSON object")
+        payload = json_object(request.body)
         context: dict[str, Any] = {"payload": payload, "headers": request.headers}
         try:
             kind = render(self.settings.kind, context).strip() or "webhook"
