@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from sqlalchemy import and_, bindparam, exists, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -34,6 +34,7 @@ class Claimed:
     payload: dict[str, Any]
     attempts: int
     received_at: datetime
+    last_error: str = ""
 
 
 _INSERT_CACHE: dict[str, Any] = {}
@@ -71,13 +72,25 @@ def insert_batches(connection: Connection | Session, store: Store, batches: Sequ
     (source, idem_key) pairs already stored. Returns how many of each batch were stored."""
     if isinstance(connection, Session):
         connection = connection.connection()
+    conn = connection
     now = utcnow()
     statement = _insert_statement(store.engine.dialect.name)
     rows = [_row(source, e, now, e.idem_key[:240]) for source, events in batches for e in events]
     if not rows:
         return [0 for _ in batches]
-    fresh = {(r.source, r.idem_key) for r in connection.execute(statement, rows)} if len(rows) > 1 else \
-        {(r.source, r.idem_key) for r in connection.execute(statement, rows[0])}
+    fresh = {(r.source, r.idem_key) for r in conn.execute(statement, rows)} if len(rows) > 1 else \
+        {(r.source, r.idem_key) for r in conn.execute(statement, rows[0])}
+
+    def repeat(source: str, e: IncomingEvent) -> int:
+        return insert_repeat(e, waiting=lambda key: _waiting(conn, source, key),
+                             insert=lambda key: bool(conn.execute(statement, _row(source, e, now, key)).all()))
+    return credit(batches, fresh, repeat)
+
+
+def credit(batches: Sequence[tuple[str, Sequence[IncomingEvent]]], fresh: set[tuple[str, str]],
+           repeat: Callable[[str, IncomingEvent], int]) -> list[int]:
+    """How many of each batch were stored, given the (source, idem_key) pairs the INSERT returned;
+    `repeat` gets a chance to store a repeatable event whose key was taken."""
     counts = []
     for source, events in batches:
         stored = 0
@@ -87,19 +100,20 @@ def insert_batches(connection: Connection | Session, store: Store, batches: Sequ
                 fresh.discard(key)  # the first of identical events in one batch takes the credit
                 stored += 1
             elif e.repeatable:
-                stored += _insert_repeat(connection, statement, source, e, now)
+                stored += repeat(source, e)
         counts.append(stored)
     return counts
 
 
-def _insert_repeat(connection: Connection, statement: Any, source: str, e: IncomingEvent, now: datetime) -> int:
-    """A repeat of a repeatable event is new unless an earlier copy still waits to be claimed."""
+def insert_repeat(e: IncomingEvent, waiting: Callable[[str], bool], insert: Callable[[str], bool]) -> int:
+    """A repeat of a repeatable event is new unless an earlier copy still waits to be claimed: then it
+    goes in under the next free key `<idem_key>#<n>`."""
     idem_key = e.idem_key[:240]
     for repeat in range(2, 100):
-        if _waiting(connection, source, idem_key):
+        if waiting(idem_key):
             return 0
         idem_key = f"{e.idem_key[:240]}#{repeat}"
-        if connection.execute(statement, _row(source, e, now, idem_key)).all():
+        if insert(idem_key):
             return 1
     return 0
 
@@ -144,7 +158,8 @@ class Inbox:
             out = []
             for ev in picked:
                 ev.status, ev.claimed_by, ev.lease_until, ev.attempts = "processing", worker_id, lease, ev.attempts + 1
-                out.append(Claimed(ev.id, ev.source, ev.kind, ev.entity_key, ev.idem_key, ev.payload, ev.attempts, ev.received_at))
+                out.append(Claimed(ev.id, ev.source, ev.kind, ev.entity_key, ev.idem_key, ev.payload, ev.attempts, ev.received_at,
+                                   ev.last_error or ""))
         return out
 
     def renew(self, worker_id: str, event_ids: Sequence[int], lease_seconds: float) -> None:
@@ -181,12 +196,24 @@ class Inbox:
                 conn.execute(_TRACE_INSERT, [trace_row(step) for step in trace])
             return True
 
-    def retry_later(self, event_id: int, worker_id: str, delay_seconds: float, error: str, trace: Sequence[TraceStep] = ()) -> None:
+    def retry_later(self, event_id: int, worker_id: str, delay_seconds: float, error: str, trace: Sequence[TraceStep] = (),
+                    count_attempt: bool = True) -> None:
+        """Back to pending after `delay_seconds`; `count_attempt=False` gives the attempt back (an
+        outage of the upstream is not the event's failure)."""
         with self.store.session() as s:
             s.add_all(trace)
             s.execute(update(InboxEvent).where(InboxEvent.id == event_id, InboxEvent.claimed_by == worker_id)
                       .values(status="pending", claimed_by=None, lease_until=None, last_error=error,
+                              attempts=InboxEvent.attempts - (0 if count_attempt else 1),
                               next_attempt_at=utcnow() + timedelta(seconds=delay_seconds)))
+
+    def wake(self, error_prefix: str) -> int:
+        """Pending events whose last error starts with `error_prefix` are due now (an outage is over)."""
+        with self.store.session() as s:
+            result = s.execute(update(InboxEvent).where(InboxEvent.status == "pending", InboxEvent.next_attempt_at > utcnow(),
+                                                        InboxEvent.last_error.startswith(error_prefix, autoescape=True))
+                               .values(next_attempt_at=utcnow()))
+            return int(result.rowcount or 0)
 
     def dead(self, event_id: int, reason: str, trace: Sequence[TraceStep] = ()) -> None:
         with self.store.session() as s:

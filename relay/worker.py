@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import socket
 import threading
 import uuid
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from tenacity import RetryCallState, wait_random_exponential
 
-from relay.errors import PermanentError, TransientError
+from relay.errors import PermanentError, TransientError, UpstreamUnavailable
 from relay.inbox import Claimed
 from relay.redact import REDACTOR
 from relay.store import utcnow
@@ -29,6 +30,27 @@ def backoff_seconds(attempt: int, initial: float, maximum: float) -> float:
     state = RetryCallState(retry_object=None, fn=None, args=(), kwargs={})  # type: ignore[arg-type]
     state.attempt_number = attempt
     return float(wait_random_exponential(multiplier=initial, max=maximum)(state))
+
+
+def outage_note(upstream: str) -> str:
+    """How a waiting event's last error begins, so the first event through after an outage can wake
+    the others that wait for the same system."""
+    return f"[{upstream} unavailable] "
+
+
+def waited_for(last_error: str) -> str | None:
+    """The upstream an event last waited for, if its last try found one down."""
+    if last_error.startswith("[") and " unavailable] " in last_error:
+        return last_error[1:last_error.index(" unavailable] ")]
+    return None
+
+
+def outage_wait_seconds(waited: float, initial: float, maximum: float) -> float:
+    """While an upstream is down, an event tries again after a fifth of the time it has waited so far
+    (jittered, within the backoff bounds): a long outage costs a few tries an hour per event, and the
+    first of the waiting events to try after the upstream is back — within about a fifth of the
+    outage's length, usually much sooner, as their tries are spread out — wakes all the others."""
+    return min(maximum, max(initial, waited / 5)) * random.uniform(0.5, 1.0)
 
 
 class Worker:
@@ -58,20 +80,27 @@ class Worker:
             inbox.dead(event.id, reason, tracer.take())
             metrics.processed(event.source, "dead")
             return
-        except Exception as exc:  # anything else may pass: retry with backoff, up to max_attempts
-            reason = REDACTOR.text(f"{type(exc).__name__}: {exc}")
-            if event.attempts >= self.settings.max_attempts:
-                tracer.add(event.id, "dead", f"gave up after {event.attempts} attempts: {reason}")
-                inbox.dead(event.id, f"gave up after {event.attempts} attempts: {reason}", tracer.take())
-                metrics.processed(event.source, "dead")
+        except UpstreamUnavailable as exc:
+            waited = (utcnow() - event.received_at).total_seconds()
+            if waited >= self.settings.outage_patience_hours * 3600:
+                self._failed(event, exc)
                 return
-            delay = backoff_seconds(event.attempts, self.settings.backoff_initial_seconds, self.settings.backoff_max_seconds)
-            if isinstance(exc, TransientError) and exc.retry_after is not None:
+            delay = outage_wait_seconds(waited, self.settings.backoff_initial_seconds, self.settings.backoff_max_seconds)
+            if exc.retry_after is not None:
                 delay = max(delay, exc.retry_after)
-            tracer.add(event.id, "retry", f"attempt {event.attempts} failed ({reason}); next try in {delay:.1f}s", delay=delay)
-            inbox.retry_later(event.id, self.id, delay, reason, tracer.take())
+            reason = REDACTOR.text(str(exc))
+            tracer.add(event.id, "waiting", f"{exc.upstream} is unavailable ({reason}); not counted as an attempt, "
+                       f"next try in {delay:.1f}s", delay=delay, upstream=exc.upstream)
+            inbox.retry_later(event.id, self.id, delay, outage_note(exc.upstream) + reason, tracer.take(), count_attempt=False)
             metrics.retried(event.source)
             return
+        except Exception as exc:  # anything else may pass: retry with backoff, up to max_attempts
+            self._failed(event, exc)
+            return
+        upstream = waited_for(event.last_error)
+        if upstream is not None:
+            woken = inbox.wake(outage_note(upstream))
+            tracer.add(event.id, "upstream-back", f"{upstream} answers again: {woken} waiting events are due now")
         tracer.add(event.id, "done", "processed")
         steps = tracer.take()
         if inbox.finish(event.id, self.id, steps):
@@ -80,6 +109,22 @@ class Worker:
             steps[-1].step, steps[-1].message = "lease-lost", "finished after the lease passed to another worker; its effects are keyed, so nothing repeats"
             with self.runtime.store.session() as s:
                 s.add_all(steps)
+
+    def _failed(self, event: Claimed, exc: Exception) -> None:
+        """A failure that may pass: retry with backoff, up to max_attempts, then dead letters."""
+        inbox, tracer, metrics = self.runtime.inbox, self.runtime.tracer, self.runtime.metrics
+        reason = REDACTOR.text(f"{type(exc).__name__}: {exc}")
+        if event.attempts >= self.settings.max_attempts:
+            tracer.add(event.id, "dead", f"gave up after {event.attempts} attempts: {reason}")
+            inbox.dead(event.id, f"gave up after {event.attempts} attempts: {reason}", tracer.take())
+            metrics.processed(event.source, "dead")
+            return
+        delay = backoff_seconds(event.attempts, self.settings.backoff_initial_seconds, self.settings.backoff_max_seconds)
+        if isinstance(exc, TransientError) and exc.retry_after is not None:
+            delay = max(delay, exc.retry_after)
+        tracer.add(event.id, "retry", f"attempt {event.attempts} failed ({reason}); next try in {delay:.1f}s", delay=delay)
+        inbox.retry_later(event.id, self.id, delay, reason, tracer.take())
+        metrics.retried(event.source)
 
     def run_once(self, limit: int = 100) -> int:
         """Process what is ready now, in this thread (CLI and tests). Returns how many were handled."""

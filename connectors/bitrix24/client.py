@@ -2,7 +2,8 @@
 
 Every call (a read-back, a write, a small ordered group of writes) waits briefly for others; up to 50
 commands go out as one `batch`, which the portal's leaky bucket counts as one request. fast-bitrix24
-does the HTTP, its leaky-bucket throttle and its retries of 5xx/QUERY_LIMIT_EXCEEDED.
+does the HTTP and its leaky-bucket throttle; a failed request is retried by the worker, not inside
+fast-bitrix24 (see `_fail_at_once`).
 """
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ from typing import Any
 
 import aiohttp
 from fast_bitrix24 import BitrixAsync
+from fast_bitrix24.srh import ServerError
 from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.bitrix24.settings import Bitrix24Settings
 from connectors.bitrix24.wire import build_query
 from relay.aio import LoopThread
-from relay.errors import PermanentError, TransientError
+from relay.errors import PermanentError, TransientError, UpstreamUnavailable
 from relay.ratelimit import SharedBucket
 from relay.redact import REDACTOR
 
@@ -68,6 +70,7 @@ class Bitrix24Client:
     async def _start(self) -> None:
         self._bx = BitrixAsync(self.settings.webhook_url.get_secret_value(), verbose=False,
                                request_pool_size=self.settings.burst, requests_per_second=self.settings.requests_per_second)
+        self._bx.srh.failure = _fail_at_once  # type: ignore[method-assign]
         self._wake = asyncio.Event()
         asyncio.get_running_loop().create_task(self._flusher())
 
@@ -195,8 +198,15 @@ class Bitrix24Client:
             # fast-bitrix24 drops the error body of 4xx answers; the status still says enough.
             if exc.status in (401, 403):
                 raise PermanentError(f"Bitrix24 refused the webhook credentials (HTTP {exc.status}); check connectors.bitrix24.webhook_url") from None
+            if exc.status >= 500:
+                raise UpstreamUnavailable("Bitrix24", f"Bitrix24 {method}: HTTP {exc.status}") from None
             raise TransientError(f"Bitrix24 {method}: HTTP {exc.status}", retry_after=5.0 if exc.status == 429 else None) from None
-        except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError, OSError) as exc:
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            raise UpstreamUnavailable("Bitrix24", REDACTOR.text(f"Bitrix24 {method}: {type(exc).__name__}: {exc}")) from None
+        except ServerError as exc:
+            status = getattr(exc.__cause__, "status", "5xx")
+            raise UpstreamUnavailable("Bitrix24", f"Bitrix24 {method}: HTTP {status}") from None
+        except RuntimeError as exc:
             raise TransientError(REDACTOR.text(f"Bitrix24 {method}: {type(exc).__name__}: {exc}")) from None
         if not isinstance(result, dict):
             raise TransientError(f"Bitrix24 {method}: unexpected answer {type(result).__name__}")
@@ -204,6 +214,14 @@ class Bitrix24Client:
 
     def close(self) -> None:
         self.loop.close()
+
+
+def _fail_at_once(error: Exception) -> None:
+    """Replaces fast-bitrix24's own retry of 5xx answers, timeouts and lost connections. It counts
+    failures in one counter shared by every call and sleeps 0.5 s × 1.5^failures before each request
+    until a success, so after a long outage each later call would wait for hours and the client would
+    never recover. The worker retries instead, with its own backoff and outage handling."""
+    raise error
 
 
 def _classify(error: BitrixError) -> Exception:

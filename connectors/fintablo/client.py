@@ -18,14 +18,10 @@ import requests
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from connectors.fintablo.settings import FintabloSettings
-from relay.errors import PermanentError, TransientError
+from relay.errors import PermanentError, Retryable as _Retryable, TransientError
 from relay.redact import REDACTOR
 
 NO_ITEM = "No item found"
-
-
-class _Retryable(Exception):
-    pass
 
 
 class FintabloError(PermanentError):
@@ -126,7 +122,7 @@ class FintabloClient:
                 with attempt:
                     return self._once(method, path, what, missing_ok, **kwargs)
         except _Retryable as exc:
-            raise TransientError(f"{exc} (after {self.settings.retries} tries)", retry_after=30.0) from None
+            raise exc.give_up("Fintablo", f"{exc} (after {self.settings.retries} tries)", 30.0) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _once(self, method: str, path: str, what: str, missing_ok: bool, **kwargs: Any) -> list[dict[str, Any]] | None:
@@ -135,14 +131,15 @@ class FintabloClient:
         try:
             response = self.session.request(method, f"{self.base}/{path}", timeout=self.settings.timeout_seconds, **kwargs)
         except requests.RequestException as exc:
-            raise _Retryable(REDACTOR.text(f"Fintablo {what}: {type(exc).__name__}")) from None
+            raise _Retryable(REDACTOR.text(f"Fintablo {what}: {type(exc).__name__}"), unreachable=True) from None
         request_id = response.headers.get("X-Request-Id", "")
         if response.status_code == 429 or response.status_code >= 500:
-            raise _Retryable(f"Fintablo {what}: HTTP {response.status_code} (X-Request-Id {request_id or '-'})")
+            raise _Retryable(f"Fintablo {what}: HTTP {response.status_code} (X-Request-Id {request_id or '-'})",
+                             unreachable=response.status_code >= 500)
         try:
             body = response.json()
         except ValueError:
-            raise _Retryable(f"Fintablo {what}: HTTP {response.status_code}, not JSON") from None
+            raise _Retryable(f"Fintablo {what}: HTTP {response.status_code}, not JSON", unreachable=response.status_code >= 500) from None
         status = int(body.get("status", response.status_code)) if isinstance(body, dict) else response.status_code
         if response.status_code == 200 and status == 200:
             items = body.get("items") if isinstance(body, dict) else None

@@ -21,7 +21,7 @@ import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception_type
 
 from connectors.planfix.settings import PlanfixSettings
-from relay.errors import PermanentError, TransientError
+from relay.errors import PermanentError, Retryable as _Retryable, TransientError
 from relay.redact import REDACTOR
 
 NOT_FOUND_CODES = {1000, 2000, 3000, 4000, 5000, 6000, 6010, 7000, 8000, 9000}
@@ -39,12 +39,6 @@ class PlanfixError(PermanentError):
 
 class PlanfixNotFound(PlanfixError):
     """The task, comment, contact, entry or file does not exist (any more)."""
-
-
-class _Retryable(Exception):
-    def __init__(self, message: str, wait: float | None = None) -> None:
-        super().__init__(message)
-        self.wait = wait
 
 
 @dataclass
@@ -134,7 +128,8 @@ class PlanfixClient:
                 with attempt:
                     return self._once(method, path, what, json, params, files)
         except _Retryable as exc:
-            raise TransientError(f"{exc} (gave up after {failures} failures)", retry_after=max(exc.wait or 0.0, 5.0)) from None
+            message, wait = f"{exc} (gave up after {failures} failures)", max(exc.wait or 0.0, 5.0)
+            raise exc.give_up("Planfix", message, wait) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _once(self, method: str, path: str, what: str, body: Any, params: dict[str, Any] | None,
@@ -145,7 +140,7 @@ class PlanfixClient:
             response = self.session.request(method, self.base + path, json=body if files is None else None, params=params,
                                             files=files, timeout=self.settings.timeout_seconds)
         except requests.RequestException as exc:
-            raise _Retryable(REDACTOR.text(f"Planfix {what}: {type(exc).__name__}")) from None
+            raise _Retryable(REDACTOR.text(f"Planfix {what}: {type(exc).__name__}"), unreachable=True) from None
         if response.status_code == 202:
             return Reply(202)
         try:
@@ -154,7 +149,7 @@ class PlanfixClient:
             data = None
         if not isinstance(data, dict):
             if response.status_code >= 500:
-                raise _Retryable(f"Planfix {what}: HTTP {response.status_code}, not JSON")
+                raise _Retryable(f"Planfix {what}: HTTP {response.status_code}, not JSON", unreachable=True)
             raise PlanfixError(what, response.status_code, None, f"answer is not a JSON object: {response.text[:200]!r}")
         if response.status_code < 300 and data.get("result", "success") != "fail":
             return Reply(response.status_code, data)
@@ -175,7 +170,8 @@ class PlanfixClient:
         if code in NOT_FOUND_CODES:
             raise PlanfixNotFound(what, status, code, text)
         if status >= 500 or status in (408, 429):
-            raise _Retryable(f"Planfix {what}: HTTP {status}" + (f", code {code}" if code is not None else "") + f": {text}")
+            raise _Retryable(f"Planfix {what}: HTTP {status}" + (f", code {code}" if code is not None else "") + f": {text}",
+                             unreachable=status >= 500)
         if status == 401:
             text += " (check connectors.planfix.token)"
         elif status == 405 and code == 5:

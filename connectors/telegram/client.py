@@ -21,7 +21,7 @@ from telegram.request import HTTPXRequest
 from connectors.telegram.pacing import Pacer, TooLong
 from connectors.telegram.settings import BotSettings, PacingSettings
 from relay.aio import LoopThread
-from relay.errors import PermanentError, TransientError
+from relay.errors import PermanentError, TransientError, UpstreamUnavailable
 
 T = TypeVar("T")
 MAX_429_IN_A_ROW = 5
@@ -74,7 +74,9 @@ def translate(method: str, chat_id: int | str | None, exc: Exception) -> Excepti
         return TelegramRefused(method, str(exc))
     if isinstance(exc, (InvalidToken, Conflict)):
         return PermanentError(f"{method}: {type(exc).__name__}: {exc}")
-    if isinstance(exc, (NetworkError, TelegramError, asyncio.TimeoutError, OSError)):  # TimedOut is a NetworkError
+    if isinstance(exc, (NetworkError, asyncio.TimeoutError, OSError)):  # TimedOut and 5xx are NetworkErrors
+        return UpstreamUnavailable("Telegram", f"{method}: {type(exc).__name__}: {exc}")
+    if isinstance(exc, TelegramError):
         return TransientError(f"{method}: {type(exc).__name__}: {exc}")
     return exc
 

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from pydantic import Field
 
 from relay.actions.context import ActionContext
 from relay.actions.params import Params
-from relay.errors import PermanentError, TransientError
+from relay.errors import PermanentError, TransientError, UpstreamUnavailable
 from relay.registry import action
 from relay.store import utcnow
 from relay.templating import TemplateStr
@@ -24,10 +25,17 @@ class HttpPostParams(Params):
     timeout_seconds: float = Field(10.0, gt=0, le=120)
 
 
-def _check(response: requests.Response, what: str) -> None:
+def _host(url: str) -> str:
+    return urlsplit(url).hostname or "the target"
+
+
+def _check(response: requests.Response, what: str, url: str) -> None:
     if response.status_code in (408, 425, 429) or response.status_code >= 500:
         retry_after = response.headers.get("Retry-After")
-        raise TransientError(f"{what}: HTTP {response.status_code}", float(retry_after) if retry_after and retry_after.isdigit() else None)
+        wait = float(retry_after) if retry_after and retry_after.isdigit() else None
+        if response.status_code >= 500:
+            raise UpstreamUnavailable(_host(url), f"{what}: HTTP {response.status_code}", wait)
+        raise TransientError(f"{what}: HTTP {response.status_code}", wait)
     if response.status_code >= 400:
         raise PermanentError(f"{what}: HTTP {response.status_code}: {response.text[:300]}")
 
@@ -52,8 +60,8 @@ def http_post(ctx: ActionContext, p: HttpPostParams) -> None:
         try:
             response = requests.post(url, json=body, headers=headers, timeout=p.timeout_seconds)
         except requests.RequestException as exc:
-            raise TransientError(f"POST {url}: {type(exc).__name__}") from None
-        _check(response, f"POST {url}")
+            raise UpstreamUnavailable(_host(url), f"POST {url}: {type(exc).__name__}") from None
+        _check(response, f"POST {url}", url)
         return _id_of(response)
 
     def find() -> str | None:
@@ -63,10 +71,10 @@ def http_post(ctx: ActionContext, p: HttpPostParams) -> None:
         try:
             response = requests.get(lookup, headers=headers, timeout=p.timeout_seconds)
         except requests.RequestException as exc:
-            raise TransientError(f"GET {lookup}: {type(exc).__name__}") from None
+            raise UpstreamUnavailable(_host(lookup), f"GET {lookup}: {type(exc).__name__}") from None
         if response.status_code == 404:
             return None
-        _check(response, f"GET {lookup}")
+        _check(response, f"GET {lookup}", lookup)
         return _id_of(response) or "found"
 
     ctx.effect(do, find if p.lookup_url else None, target=url, describe={"url": url, "json": body})

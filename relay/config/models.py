@@ -36,6 +36,8 @@ class WorkerConfig(Strict):
     max_attempts: int = Field(8, ge=1, le=100, description="tries before an event goes to dead letters")
     backoff_initial_seconds: float = Field(1.0, gt=0)
     backoff_max_seconds: float = Field(300.0, gt=0)
+    outage_patience_hours: float = Field(72.0, gt=0, description="while an outside system is unreachable (connection refused, "
+                                         "timeout, 5xx) events wait without using up attempts, up to this long after they arrived")
 
 
 class SchedulerConfig(Strict):

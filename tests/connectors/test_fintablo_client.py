@@ -12,7 +12,7 @@ from connectors.fintablo.settings import FintabloSettings
 from emulators.common.clock import ManualClock
 from emulators.common.server import RunningServer, serve_in_thread
 from emulators.fintablo import create_app
-from relay.errors import PermanentError, TransientError
+from relay.errors import PermanentError, TransientError, UpstreamUnavailable
 from tests.emulators.support import control, fresh_fintablo
 
 TOKEN = "ft-demo-7f3c9a1e5b"
@@ -89,6 +89,17 @@ def test_retries_used_up_become_a_transient_error_for_the_worker(server: Running
     with pytest.raises(TransientError, match="after 2 tries") as caught:
         api.list("partner")
     assert caught.value.retry_after and api.requests_sent == 2
+    assert not isinstance(caught.value, UpstreamUnavailable)  # a rate limit is no outage: attempts count
+
+
+def test_fintablo_down_is_an_outage_for_the_worker(running: RunningServer) -> None:
+    with serve_in_thread(create_app()) as gone:
+        url = gone.url  # closed again when the block ends: connections are refused
+    api = FintabloClient(FintabloSettings(base_url=url, token=SecretStr(TOKEN), retries=2, retry_wait_seconds=0.001),
+                         budget=RateBudget(300))
+    with pytest.raises(UpstreamUnavailable, match="ConnectionError") as caught:
+        api.list("partner")
+    assert caught.value.upstream == "Fintablo"
 
 
 def test_transactions_are_read_page_by_page(running: RunningServer, server: RunningServer) -> None:

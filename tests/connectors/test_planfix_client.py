@@ -16,7 +16,7 @@ from connectors.planfix.settings import PlanfixSettings
 from connectors.planfix.values import ValueProblem, write_shape
 from emulators.planfix import DEFAULT_TOKEN, SystemClock, create_app
 from emulators.common.server import serve_in_thread
-from relay.errors import TransientError
+from relay.errors import TransientError, UpstreamUnavailable
 from relay.store.schema import DeadLetter
 from relay.worker import Worker
 from tests.emulators.test_planfix_fixtures import Planfix, demo_seed, pf, pf_server
@@ -63,6 +63,8 @@ def test_server_errors_are_retried_then_handed_to_the_worker(pf: Planfix) -> Non
     with pytest.raises(TransientError) as exhausted:
         _client(pf, retries=3).get("/task/1003", "name")
     assert "gave up after 3 failures" in str(exhausted.value)
+    # 5xx answers mean Planfix itself is down: the worker lets the event wait without using attempts.
+    assert isinstance(exhausted.value, UpstreamUnavailable) and exhausted.value.upstream == "Planfix"
 
 
 def test_a_queued_update_is_done_once_and_applies_shortly(pf: Planfix, db_url: str, write_config: Callable[..., Path]) -> None:

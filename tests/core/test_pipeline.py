@@ -192,6 +192,49 @@ def test_upstream_5xx_is_retried(runtime: Runtime, target: RunningServer) -> Non
     assert len(target.server.app.extensions["target"]["posts"]) == 1  # type: ignore[attr-defined]
 
 
+def test_an_unreachable_target_is_waited_out_without_using_attempts(runtime: Runtime, target: RunningServer) -> None:
+    """Ten 503s in a row, where max_attempts is 4: each is an outage of the target, not a failure of
+    the event; the first success wakes a second event that waits for the same host."""
+    target.server.app.extensions["target"]["fail_next"] = 10  # type: ignore[attr-defined]
+    put(runtime, "forward", "o12", target=target.url, order="o12")
+    worker = Worker(runtime)
+    drain(worker, lambda: worker.run_once() >= 0 and statuses(runtime) == {"done": 1})
+    with runtime.store.session() as s:
+        event = s.scalars(select(InboxEvent)).one()
+    assert event.attempts == 1  # the ten waits gave their attempts back; only the successful one counts
+    steps = [t.step for t in runtime.tracer.steps(event.id)]
+    assert steps.count("waiting") == 10 and "retry" not in steps and steps[-1] == "done"
+    note = next(t.message for t in runtime.tracer.steps(event.id) if t.step == "waiting")
+    assert note.startswith("127.0.0.1 is unavailable (POST http://127.0.0.1:") and "HTTP 503" in note
+
+    # A second event found the host down and waits far ahead; the first event to get through wakes it.
+    target.server.app.extensions["target"]["fail_next"] = 1  # type: ignore[attr-defined]
+    put(runtime, "forward", "o13", target=target.url, order="o13")
+    worker.run_once()
+    with runtime.store.session() as s:
+        waiting = s.scalars(select(InboxEvent).where(InboxEvent.status == "pending")).one()
+        waiting.next_attempt_at = waiting.received_at.replace(year=waiting.received_at.year + 1)
+    put(runtime, "forward", "o14", target=target.url, order="o14")
+    with runtime.store.session() as s:
+        s.get(InboxEvent, 3).last_error = waiting.last_error  # waited for the same host, now due
+    worker.run_once()
+    worker.run_once()
+    assert statuses(runtime) == {"done": 3}
+    woke = [t.message for t in runtime.tracer.steps(3) if t.step == "upstream-back"]
+    assert woke == ["127.0.0.1 answers again: 1 waiting events are due now"]
+
+
+def test_an_outage_longer_than_the_patience_uses_attempts_again(runtime: Runtime) -> None:
+    runtime.config.settings.worker.outage_patience_hours = 1e-9
+    put(runtime, "forward", "o15", target="http://127.0.0.1:9", order="o15")  # nothing listens on port 9
+    worker = Worker(runtime)
+    drain(worker, lambda: worker.run_once() >= 0 and statuses(runtime) == {"dead": 1})
+    with runtime.store.session() as s:
+        letter = s.scalars(select(DeadLetter)).one()
+    assert letter.attempts == 4 and letter.reason.startswith("gave up after 4 attempts: UpstreamUnavailable: ")
+    assert "http://127.0.0.1:9/records" in letter.reason and letter.reason.endswith(": ConnectionError")
+
+
 def test_timer_fires_once_and_repeats_do_not_stack(runtime: Runtime) -> None:
     from relay.scheduler import Scheduler
     for _ in range(2):

@@ -71,13 +71,15 @@ class LinkedDeals:
 
 
 def start_linked_deals(db_url: str, write_config: Callable[..., Path], tmp_path: Path, start_worker: bool = True,
-                       portal_options: dict[str, Any] | None = None) -> LinkedDeals:
+                       portal_options: dict[str, Any] | None = None, backoff_max_seconds: float = 0.2) -> LinkedDeals:
     """The shipped linked-deal rules, plus any rule file the test put in tmp_path/rules first."""
     portal = serve_in_thread(create_portal(seed=SEED, rate_limit=False, **(portal_options or {})))
     for folder in ("rules", "mappings"):
         (tmp_path / folder).mkdir(exist_ok=True)
         shutil.copy(ROOT / folder / "linked_deals.yaml", tmp_path / folder / "linked_deals.yaml")
-    config = "mode: sandbox\n" + base_config(db_url).replace("  threads: 4", "  threads: 16") + f"""\
+    worker = base_config(db_url).replace("  threads: 4", "  threads: 16").replace(
+        "backoff_max_seconds: 0.2", f"backoff_max_seconds: {backoff_max_seconds}")
+    config = "mode: sandbox\n" + worker + f"""\
 connectors:
   bitrix24:
     webhook_url: "{portal.url}/rest/1/{CODE}/"
