@@ -14,6 +14,7 @@ from typing import Sequence
 
 from relay.inbox import insert_batches
 from relay.intake.base import IncomingEvent
+from relay.intake.sqlite_insert import SqliteInserter
 from relay.store import Store
 
 MAX_BATCH = 500
@@ -34,6 +35,7 @@ class GroupWriter:
         self._queue: "queue.Queue[_Pending]" = queue.Queue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        self._sqlite = SqliteInserter(store) if store.engine.dialect.name == "sqlite" else None
 
     def add(self, source: str, events: Sequence[IncomingEvent], timeout: float = 30.0) -> tuple[int, int]:
         """Store events durably; returns (stored, duplicates). Raises what the store raised."""
@@ -57,15 +59,19 @@ class GroupWriter:
 
     def _run(self) -> None:
         while True:
-            batch = [self._queue.get()]
+            try:
+                batch = [self._queue.get(timeout=1.0)]
+            except queue.Empty:
+                if self._sqlite is not None:
+                    self._sqlite.release()
+                continue
             while len(batch) < MAX_BATCH:
                 try:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
             try:
-                with self.store.transaction() as conn:
-                    counts = insert_batches(conn, self.store, [(item.source, item.events) for item in batch])
+                counts = self._insert([(item.source, item.events) for item in batch])
                 for item, stored in zip(batch, counts):
                     item.stored = stored
             except BaseException as exc:  # every waiter must hear about the failure, whatever it is
@@ -73,3 +79,9 @@ class GroupWriter:
                     item.error, item.stored = exc, 0
             for item in batch:
                 item.done.set()
+
+    def _insert(self, batches: list[tuple[str, Sequence[IncomingEvent]]]) -> list[int]:
+        if self._sqlite is not None:
+            return self._sqlite.insert(batches)
+        with self.store.transaction() as conn:
+            return insert_batches(conn, self.store, batches)

@@ -67,6 +67,12 @@ class Store:
             threading.Thread(target=self._checkpoint_loop, name="relay-sqlite-checkpoint", daemon=True).start()
 
     @property
+    def writer_lock(self) -> threading.Lock:
+        """SQLite's one writer, within this process; hold it for any write outside `session`/`transaction`."""
+        assert self._writer is not None, "only a SQLite store has an in-process writer lock"
+        return self._writer
+
+    @property
     def is_postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
 

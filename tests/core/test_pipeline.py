@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from emulators.common.server import RunningServer, serve_in_thread
 from relay.intake.base import IncomingEvent
@@ -289,14 +289,51 @@ def test_repeatable_event_is_one_while_waiting_and_new_once_processed(runtime: R
         assert sorted(s.scalars(select(InboxEvent.idem_key))) == ["same-body", "same-body#2"]
 
 
-def test_many_requests_in_one_insert_keep_their_own_counts(runtime: Runtime) -> None:
+def insert_paths(runtime: Runtime) -> dict[str, Callable[[list[tuple[str, list[IncomingEvent]]]], list[int]]]:
+    """The intake's ways of storing a group of requests: SQLAlchemy Core everywhere, and the raw
+    sqlite3 path the group writer takes on SQLite."""
     from relay.inbox import insert_batches
+    from relay.intake.sqlite_insert import SqliteInserter
+
+    def core(batches: list[tuple[str, list[IncomingEvent]]]) -> list[int]:
+        with runtime.store.transaction() as conn:
+            return insert_batches(conn, runtime.store, batches)
+    paths = {"core": core}
+    if not runtime.store.is_postgres:
+        paths["sqlite3"] = SqliteInserter(runtime.store).insert
+    return paths
+
+
+@pytest.mark.parametrize("path", ["core", "sqlite3"])
+def test_many_requests_in_one_insert_keep_their_own_counts(runtime: Runtime, path: str) -> None:
+    insert = insert_paths(runtime).get(path)
+    if insert is None:
+        pytest.skip("the raw sqlite3 path exists on SQLite only")
     one, two = IncomingEvent("k", "shop:x", {}, "one"), IncomingEvent("k", "shop:x", {}, "two")
     again = IncomingEvent("k", "shop:y", {}, "again", repeatable=True)
-    with runtime.store.transaction() as conn:
-        assert insert_batches(conn, runtime.store, [("shop", [one, one, two]), ("other", [one]), ("shop", [two, again])]) == [2, 1, 1]
-    with runtime.store.transaction() as conn:
-        assert insert_batches(conn, runtime.store, [("shop", [one]), ("shop", [again])]) == [0, 0]
+    assert insert([("shop", [one, one, two]), ("other", [one]), ("shop", [two, again])]) == [2, 1, 1]
+    assert insert([("shop", [one]), ("shop", [again])]) == [0, 0]  # "again" still waits: no second look
+    with runtime.store.session() as s:
+        s.execute(update(InboxEvent).where(InboxEvent.idem_key == "again").values(status="done"))
+    assert insert([("shop", [again])]) == [1]  # processed since: a new look under the next key
     with runtime.store.session() as s:
         assert sorted((e.source, e.idem_key) for e in s.scalars(select(InboxEvent))) == [
-            ("other", "one"), ("shop", "again"), ("shop", "one"), ("shop", "two")]
+            ("other", "one"), ("shop", "again"), ("shop", "again#2"), ("shop", "one"), ("shop", "two")]
+
+
+def test_both_insert_paths_store_the_same_rows(runtime: Runtime) -> None:
+    paths = insert_paths(runtime)
+    payload = {"title": "Сделка «Ромашка»", "sum": 1.5, "tags": ["a", None, True], "nested": {"k": "\u2028"}}
+    for name, insert in paths.items():
+        assert insert([("shop", [IncomingEvent("deal.updated", f"shop:{name}", payload, f"key-{name}")])]) == [1]
+    with runtime.store.session() as s:
+        rows = {e.idem_key: e for e in s.scalars(select(InboxEvent))}
+    core = rows["key-core"]
+    for name in paths:
+        row = rows[f"key-{name}"]
+        assert (row.kind, row.entity_key, row.payload, row.status, row.attempts) == ("deal.updated", f"shop:{name}", payload, "pending", 0)
+        assert row.received_at.tzinfo is not None and abs((row.received_at - core.received_at).total_seconds()) < 60
+        assert row.next_attempt_at == row.received_at
+    # Claimable like any other event: the claim query compares the stored times as the ORM writes them.
+    claimed = runtime.inbox.claim("w", 10, 30)
+    assert sorted(e.idem_key for e in claimed) == ["key-core"] + (["key-sqlite3"] if "sqlite3" in paths else [])
