@@ -3,7 +3,7 @@
 Every call (a read-back, a write, a small ordered group of writes) waits briefly for others; up to 50
 commands go out as one `batch`, which the portal's leaky bucket counts as one request. fast-bitrix24
 does the HTTP and its leaky-bucket throttle; a failed request is retried by the worker, not inside
-fast-bitrix24 (see `_fail_at_once`).
+fast-bitrix24 — except 503, the portal's "slow down" (see `_RateLimitsOnly`).
 """
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ class Bitrix24Client:
     async def _start(self) -> None:
         self._bx = BitrixAsync(self.settings.webhook_url.get_secret_value(), verbose=False,
                                request_pool_size=self.settings.burst, requests_per_second=self.settings.requests_per_second)
-        self._bx.srh.failure = _fail_at_once  # type: ignore[method-assign]
+        self._bx.srh.failure = _RateLimitsOnly(self._bx.srh)  # type: ignore[method-assign]
         self._wake = asyncio.Event()
         asyncio.get_running_loop().create_task(self._flusher())
 
@@ -206,8 +206,8 @@ class Bitrix24Client:
         except ServerError as exc:
             status = getattr(exc.__cause__, "status", "5xx")
             raise UpstreamUnavailable("Bitrix24", f"Bitrix24 {method}: HTTP {status}") from None
-        except RuntimeError as exc:
-            raise TransientError(REDACTOR.text(f"Bitrix24 {method}: {type(exc).__name__}: {exc}")) from None
+        except RuntimeError as exc:  # fast-bitrix24 gave up retrying 503s: the portal is overloaded or down
+            raise UpstreamUnavailable("Bitrix24", REDACTOR.text(f"Bitrix24 {method}: HTTP 503 ten times in a row ({exc})")) from None
         if not isinstance(result, dict):
             raise TransientError(f"Bitrix24 {method}: unexpected answer {type(result).__name__}")
         return result
@@ -216,12 +216,26 @@ class Bitrix24Client:
         self.loop.close()
 
 
-def _fail_at_once(error: Exception) -> None:
-    """Replaces fast-bitrix24's own retry of 5xx answers, timeouts and lost connections. It counts
-    failures in one counter shared by every call and sleeps 0.5 s × 1.5^failures before each request
-    until a success, so after a long outage each later call would wait for hours and the client would
-    never recover. The worker retries instead, with its own backoff and outage handling."""
-    raise error
+class _RateLimitsOnly:
+    """Replaces fast-bitrix24's failure hook, which retries every 5xx answer, timeout and lost
+    connection, counting failures in one counter shared by all calls and sleeping 0.5 s × 1.5^failures
+    before each request until a success: after a long outage every later call would wait for hours
+    and the client never recovered. Here only 503 — how the portal says QUERY_LIMIT_EXCEEDED — gets
+    fast-bitrix24's slowing down and retrying, with the counter reset whenever it gives up. Any other
+    failure goes to the worker at once, which waits out an outage without using up attempts."""
+
+    def __init__(self, handler: Any) -> None:
+        self.handler = handler
+        self.retry = handler.failure
+
+    def __call__(self, error: Exception) -> None:
+        if not (isinstance(error, ServerError) and getattr(error.__cause__, "status", None) == 503):
+            raise error
+        try:
+            self.retry(error)
+        except RuntimeError:
+            self.handler.successive_results = 0
+            raise
 
 
 def _classify(error: BitrixError) -> Exception:
