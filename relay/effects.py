@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from relay.redact import REDACTOR
 from relay.store import Store, utcnow
 from relay.store.schema import Effect
-from relay.trace import Tracer
+from relay.trace import Tracer, write_steps
 
 
 @dataclass
@@ -85,12 +85,12 @@ class Effects:
         steps = self.tracer.take()
         try:
             with self.store.session() as s:
-                s.add_all(steps)
+                write_steps(s, steps)
                 s.add(Effect(key=key, event_id=event_id, action=action, status="started", target=target, started_at=now, tries=1))
             return None
         except IntegrityError:
             with self.store.session() as s:
-                s.add_all(steps)
+                write_steps(s, steps)
                 row = s.get(Effect, key)
                 assert row is not None
                 if row.status != "done":

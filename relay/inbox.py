@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable, Sequence
 
-from sqlalchemy import and_, bindparam, exists, func, insert, select, text, update
+from sqlalchemy import and_, bindparam, exists, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, aliased
 from relay.intake.base import IncomingEvent
 from relay.store import Store, utcnow
 from relay.store.schema import DeadLetter, InboxEvent, TraceStep
+from relay.trace import Step, write_steps
 
 ACTIVE = ("pending", "processing")
 CLAIM_LOCK = 727002  # PostgreSQL advisory lock id: claims are serialized so ordering checks see each other
@@ -42,11 +43,24 @@ _EVENTS = InboxEvent.__table__.c
 _FINISH = (update(InboxEvent.__table__)
            .where(_EVENTS.id == bindparam("event_id"), _EVENTS.claimed_by == bindparam("worker_id"), _EVENTS.status == "processing")
            .values(status="done", finished_at=bindparam("now"), lease_until=None, last_error=None))
-_TRACE_INSERT = insert(TraceStep.__table__)
 
 
-def trace_row(step: TraceStep) -> dict[str, Any]:
-    return {"event_id": step.event_id, "at": step.at, "step": step.step, "message": step.message, "detail": step.detail}
+def _claim_query() -> Any:
+    """The oldest ready events, none of an entity that has an earlier event still active. Built once:
+    composing it (an aliased entity, two subqueries) cost more than running it."""
+    e, earlier = InboxEvent, aliased(InboxEvent)
+    blocked = exists().where(and_(earlier.entity_key == e.entity_key, earlier.status.in_(ACTIVE), earlier.id < e.id))
+    running = exists().where(and_(earlier.entity_key == e.entity_key, earlier.status == "processing"))
+    return (select(e.id, e.source, e.kind, e.entity_key, e.idem_key, e.payload, e.attempts, e.received_at, e.last_error)
+            .where(e.status == "pending", e.next_attempt_at <= bindparam("now"), ~blocked, ~running)
+            .order_by(e.id).limit(bindparam("limit")))
+
+
+_CLAIM = _claim_query()
+_LEASE = (update(InboxEvent.__table__).where(_EVENTS.id.in_(bindparam("ids", expanding=True)))
+          .values(status="processing", claimed_by=bindparam("worker_id"), lease_until=bindparam("lease_until"),
+                  attempts=_EVENTS.attempts + 1))
+
 
 
 def _insert_statement(dialect: str) -> Any:
@@ -144,23 +158,17 @@ class Inbox:
     def claim(self, worker_id: str, limit: int, lease_seconds: float) -> list[Claimed]:
         """Take up to `limit` ready events, at most one per entity, leased to `worker_id`."""
         now = utcnow()
-        earlier = aliased(InboxEvent)
-        blocked = exists().where(and_(earlier.entity_key == InboxEvent.entity_key, earlier.status.in_(ACTIVE),
-                                      earlier.id < InboxEvent.id))
-        running = exists().where(and_(earlier.entity_key == InboxEvent.entity_key, earlier.status == "processing"))
-        query = (select(InboxEvent).where(InboxEvent.status == "pending", InboxEvent.next_attempt_at <= now, ~blocked, ~running)
-                 .order_by(InboxEvent.id).limit(limit))
-        with self.store.session() as s:
+        # Core, not the ORM: claims run all the time, and loading objects to change three columns costs
+        # more than the two statements.
+        with self.store.transaction() as conn:
             if self.store.is_postgres:
-                s.execute(text(f"SELECT pg_advisory_xact_lock({CLAIM_LOCK})"))
-            picked = s.scalars(query).all()
-            lease = now + timedelta(seconds=lease_seconds)
-            out = []
-            for ev in picked:
-                ev.status, ev.claimed_by, ev.lease_until, ev.attempts = "processing", worker_id, lease, ev.attempts + 1
-                out.append(Claimed(ev.id, ev.source, ev.kind, ev.entity_key, ev.idem_key, ev.payload, ev.attempts, ev.received_at,
-                                   ev.last_error or ""))
-        return out
+                conn.execute(text(f"SELECT pg_advisory_xact_lock({CLAIM_LOCK})"))
+            picked = conn.execute(_CLAIM, {"now": now, "limit": limit}).all()
+            if picked:
+                conn.execute(_LEASE, {"ids": [row.id for row in picked], "worker_id": worker_id,
+                                      "lease_until": now + timedelta(seconds=lease_seconds)})
+        return [Claimed(row.id, row.source, row.kind, row.entity_key, row.idem_key, row.payload, row.attempts + 1,
+                        row.received_at, row.last_error or "") for row in picked]
 
     def renew(self, worker_id: str, event_ids: Sequence[int], lease_seconds: float) -> None:
         if not event_ids:
@@ -184,24 +192,30 @@ class Inbox:
                     ev.status, ev.claimed_by, ev.lease_until, ev.next_attempt_at = "pending", None, None, now
             return [ev.id for ev in stale]
 
-    def finish(self, event_id: int, worker_id: str, trace: Sequence[TraceStep] = ()) -> bool:
+    def finish(self, event_id: int, worker_id: str, trace: Sequence[Step] = ()) -> bool:
         """Mark done, with the trace steps; False if the lease was lost meanwhile (another worker owns
         the event now), in which case nothing is written."""
-        # Core, not the ORM: this runs once per event and the unit of work costs more than the SQL.
-        with self.store.transaction() as conn:
-            result = conn.execute(_FINISH, {"event_id": event_id, "worker_id": worker_id, "now": utcnow()})
-            if not result.rowcount:
-                return False
-            if trace:
-                conn.execute(_TRACE_INSERT, [trace_row(step) for step in trace])
-            return True
+        return self.finish_many([(event_id, trace)], worker_id)[0]
 
-    def retry_later(self, event_id: int, worker_id: str, delay_seconds: float, error: str, trace: Sequence[TraceStep] = (),
+    def finish_many(self, outcomes: Sequence[tuple[int, Sequence[Step]]], worker_id: str) -> list[bool]:
+        """`finish` for several events in one transaction; one flag per event."""
+        # Core, not the ORM: this runs once per event and the unit of work costs more than the SQL.
+        now, done, steps = utcnow(), [], []
+        with self.store.transaction() as conn:
+            for event_id, trace in outcomes:
+                ok = bool(conn.execute(_FINISH, {"event_id": event_id, "worker_id": worker_id, "now": now}).rowcount)
+                done.append(ok)
+                if ok:
+                    steps.extend(trace)
+            write_steps(conn, steps)
+        return done
+
+    def retry_later(self, event_id: int, worker_id: str, delay_seconds: float, error: str, trace: Sequence[Step] = (),
                     count_attempt: bool = True) -> None:
         """Back to pending after `delay_seconds`; `count_attempt=False` gives the attempt back (an
         outage of the upstream is not the event's failure)."""
         with self.store.session() as s:
-            s.add_all(trace)
+            write_steps(s, trace)
             s.execute(update(InboxEvent).where(InboxEvent.id == event_id, InboxEvent.claimed_by == worker_id)
                       .values(status="pending", claimed_by=None, lease_until=None, last_error=error,
                               attempts=InboxEvent.attempts - (0 if count_attempt else 1),
@@ -215,9 +229,9 @@ class Inbox:
                                .values(next_attempt_at=utcnow()))
             return int(result.rowcount or 0)
 
-    def dead(self, event_id: int, reason: str, trace: Sequence[TraceStep] = ()) -> None:
+    def dead(self, event_id: int, reason: str, trace: Sequence[Step] = ()) -> None:
         with self.store.session() as s:
-            s.add_all(trace)
+            write_steps(s, trace)
             ev = s.get(InboxEvent, event_id)
             if ev is not None:
                 self._to_dead(s, ev, reason, utcnow())

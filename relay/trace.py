@@ -4,15 +4,37 @@ from __future__ import annotations
 import logging
 import threading
 from contextlib import contextmanager
-from typing import Any, Iterator
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any, Iterator, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
 
 from relay.redact import REDACTOR
 from relay.store import Store, utcnow
 from relay.store.schema import TraceStep
 
 log = logging.getLogger("relay.trace")
+_INSERT = insert(TraceStep.__table__)
+
+
+@dataclass(slots=True)
+class Step:
+    """A trace step not yet written: a plain row (an ORM object per step cost more than its INSERT)."""
+
+    event_id: int
+    at: datetime
+    step: str
+    message: str
+    detail: Any = None
+
+
+def write_steps(target: Session | Connection, steps: Sequence[Step]) -> None:
+    """Write steps in the caller's transaction, in one executemany."""
+    if steps:
+        target.execute(_INSERT, [asdict(step) for step in steps])
 
 
 class Tracer:
@@ -29,13 +51,13 @@ class Tracer:
         log.info(message, extra={"event_id": event_id, "step": step})
         if event_id is None:
             return
-        row = TraceStep(event_id=event_id, at=utcnow(), step=step, message=message, detail=clean)
+        row = Step(event_id, utcnow(), step, message, clean)
         pending = getattr(self._local, "pending", None)
         if pending is not None and getattr(self._local, "event_id", None) == event_id:
             pending.append(row)
             return
         with self.store.session() as s:
-            s.add(row)
+            write_steps(s, [row])
 
     @contextmanager
     def collecting(self, event_id: int) -> Iterator[None]:
@@ -48,9 +70,9 @@ class Tracer:
             self._local.pending = self._local.event_id = None
             if left:
                 with self.store.session() as s:
-                    s.add_all(left)
+                    write_steps(s, left)
 
-    def take(self) -> list[TraceStep]:
+    def take(self) -> list[Step]:
         """The steps held so far (the caller adds them to its own transaction)."""
         pending = getattr(self._local, "pending", None)
         if not pending:

@@ -14,10 +14,12 @@ from sqlalchemy import select
 from tenacity import RetryCallState, wait_random_exponential
 
 from relay.errors import PermanentError, TransientError, UpstreamUnavailable
+from relay.finisher import LOST, Finisher
 from relay.inbox import Claimed
 from relay.redact import REDACTOR
 from relay.store import utcnow
 from relay.store.schema import WorkerBeat
+from relay.trace import write_steps
 
 if TYPE_CHECKING:
     from relay.runtime import Runtime
@@ -61,15 +63,18 @@ class Worker:
         self._in_flight: dict[int, Future[None]] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._freed = threading.Event()  # a thread of the pool has finished its event
         self._threads: list[threading.Thread] = []
         self._pool: ThreadPoolExecutor | None = None
+        self._finisher: Finisher | None = None  # the background loop's group commit of outcomes
 
     # --- one event -------------------------------------------------------------------------
-    def process(self, event: Claimed) -> None:
+    def process(self, event: Claimed, finisher: Finisher | None = None) -> None:
+        """Run one event; its outcome is written before this returns, or handed to `finisher`."""
         with self.runtime.tracer.collecting(event.id):
-            self._process(event)
+            self._process(event, finisher)
 
-    def _process(self, event: Claimed) -> None:
+    def _process(self, event: Claimed, finisher: Finisher | None) -> None:
         inbox, tracer, metrics = self.runtime.inbox, self.runtime.tracer, self.runtime.metrics
         tracer.add(event.id, "claimed", f"attempt {event.attempts} by worker {self.id}", worker=self.id)
         try:
@@ -103,12 +108,14 @@ class Worker:
             tracer.add(event.id, "upstream-back", f"{upstream} answers again: {woken} waiting events are due now")
         tracer.add(event.id, "done", "processed")
         steps = tracer.take()
-        if inbox.finish(event.id, self.id, steps):
+        if finisher is not None:
+            finisher.submit(event.id, event.source, steps)
+        elif inbox.finish(event.id, self.id, steps):
             metrics.processed(event.source, "done")
         else:
-            steps[-1].step, steps[-1].message = "lease-lost", "finished after the lease passed to another worker; its effects are keyed, so nothing repeats"
+            steps[-1].step, steps[-1].message = "lease-lost", LOST
             with self.runtime.store.session() as s:
-                s.add_all(steps)
+                write_steps(s, steps)
 
     def _failed(self, event: Claimed, exc: Exception) -> None:
         """A failure that may pass: retry with backoff, up to max_attempts, then dead letters."""
@@ -143,6 +150,7 @@ class Worker:
         self._register()
         self.runtime.inbox.recover_expired(self.settings.max_attempts)
         self._pool = ThreadPoolExecutor(self.settings.threads, thread_name_prefix="relay-event")
+        self._finisher = Finisher(self.runtime, self.id)
         for target, name in ((self._claim_loop, "relay-claim"), (self._heartbeat_loop, "relay-heartbeat")):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
@@ -155,12 +163,19 @@ class Worker:
             thread.join(timeout=10)
         if self._pool:
             self._pool.shutdown(wait=wait)
+        if self._finisher is not None:
+            self._finisher.close()
+            self._finisher = None
 
     def _claim_loop(self) -> None:
         while not self._stop.is_set():
             try:
+                self._freed.clear()
                 free = self.settings.threads - self._busy()
-                batch = self.runtime.inbox.claim(self.id, free, self.settings.lease_seconds) if free > 0 else []
+                if free <= 0:  # every thread is busy: claim again as soon as one is done
+                    self._freed.wait(self.settings.poll_seconds)
+                    continue
+                batch = self.runtime.inbox.claim(self.id, free, self.settings.lease_seconds)
                 for event in batch:
                     self._submit(event)
             except Exception:
@@ -178,7 +193,7 @@ class Worker:
 
     def _guarded(self, event: Claimed) -> None:
         try:
-            self.process(event)
+            self.process(event, self._finisher)
         except Exception:
             # The store itself failed; the lease runs out and the event is taken over later.
             log.exception("processing event %s failed outside the handler", event.id)
@@ -186,6 +201,7 @@ class Worker:
     def _done(self, event_id: int) -> None:
         with self._lock:
             self._in_flight.pop(event_id, None)
+        self._freed.set()
 
     def _busy(self) -> int:
         with self._lock:

@@ -51,7 +51,7 @@ class InboxEvent(Base):
     finished_at: Mapped[datetime | None]
     __table_args__ = (
         UniqueConstraint("source", "idem_key", name="uq_inbox_source_idem"),
-        Index("ix_inbox_ready", "status", "next_attempt_at", "id"),
+        Index("ix_inbox_ready", "status", "id", "next_attempt_at"),  # claims walk pending events in id order
         Index("ix_inbox_entity", "entity_key", "status", "id"),
         Index("ix_inbox_received", "received_at"),
     )
