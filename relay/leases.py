@@ -1,10 +1,18 @@
 """Named leases in the store: exactly one holder at a time across processes and hosts."""
 from __future__ import annotations
 
+import os
+import socket
+import threading
+import time
+import uuid
+from contextlib import contextmanager
 from datetime import timedelta
+from typing import Iterator
 
 from sqlalchemy.exc import IntegrityError
 
+from relay.errors import TransientError
 from relay.store import Store, utcnow
 from relay.store.schema import Lease
 
@@ -32,3 +40,21 @@ def release(store: Store, name: str, holder: str) -> None:
         lease = s.get(Lease, name)
         if lease is not None and lease.holder == holder:
             s.delete(lease)
+
+
+@contextmanager
+def exclusive(store: Store, name: str, busy: str, wait_seconds: float = 5.0, lease_seconds: float = 60.0) -> Iterator[None]:
+    """Hold `name` while a read-compute-write runs, so two events never write a stale result over a
+    fresh one. Another holder makes this wait a little, then the event is retried later with the
+    `busy` reason (TransientError)."""
+    name = name[:128]
+    holder = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}:{uuid.uuid4().hex[:8]}"
+    deadline = time.monotonic() + wait_seconds
+    while not acquire(store, name, holder, lease_seconds):
+        if time.monotonic() >= deadline:
+            raise TransientError(busy, retry_after=1.0)
+        time.sleep(0.05)
+    try:
+        yield
+    finally:
+        release(store, name, holder)

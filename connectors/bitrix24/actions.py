@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from connectors.bitrix24.client import Command
 from connectors.bitrix24.wire import link_id
+from relay import leases
 from relay.actions.context import ActionContext, Halt
 from relay.actions.params import MappingName, Params
 from relay.changes import canonical
@@ -108,6 +109,15 @@ def update_parent(ctx: ActionContext, p: UpdateParentParams) -> None:
     if not parent_id:
         ctx.trace("skip", f"child {child.get('ID')} has no parent in {p.parent_link_field}")
         return
+    # One roll-up into a parent at a time: two children's events computing side by side would let
+    # the one that read the parent first (before the other child was linked) write last.
+    with leases.exclusive(ctx.runtime.store, f"bitrix24.parent:{parent_id}",
+                          f"parent deal {parent_id} is being updated from another child; trying again shortly",
+                          lease_seconds=20):  # a holder killed mid-way blocks its parent this long
+        _roll_up(ctx, b24, p, child, parent_id)
+
+
+def _roll_up(ctx: ActionContext, b24: Any, p: UpdateParentParams, child: dict[str, Any], parent_id: str) -> None:
     parent = b24.read("deal", parent_id)
     if parent is None:
         ctx.trace("skip", f"parent deal {parent_id} no longer exists")

@@ -10,20 +10,13 @@ by two workers cannot leave the older sum in the CRM.
 """
 from __future__ import annotations
 
-import os
-import socket
-import threading
-import time
-import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Iterable, Iterator
+from typing import Any, ContextManager, Iterable
 
 from sqlalchemy import select
 
 from relay import leases
-from relay.errors import TransientError
 from relay.links import Links
 from relay.payments.money import rub
 from relay.store import Store
@@ -68,7 +61,6 @@ class Ledger:
     def __init__(self, store: Store, links: Links | None = None) -> None:
         self.store = store
         self.links = links or Links(store)
-        self._holder = f"{socket.gethostname()}:{os.getpid()}"
 
     # --- operations ----------------------------------------------------------------------------
     def operation(self, ref: str | int) -> dict[str, Any] | None:
@@ -121,18 +113,8 @@ class Ledger:
         return sorted(values, key=lambda v: (len(v), v))
 
     # --- one writer per deal ---------------------------------------------------------------------
-    @contextmanager
-    def deal_lock(self, deal_id: str, wait_seconds: float = 5.0) -> Iterator[None]:
+    def deal_lock(self, deal_id: str, wait_seconds: float = 5.0) -> ContextManager[None]:
         """Hold the deal while its sum is computed and written; another holder makes this wait a
         little, then retry the event later (TransientError), never write a stale sum."""
-        name = f"payment.deal:{deal_id}"[:128]
-        holder = f"{self._holder}:{threading.get_ident()}:{uuid.uuid4().hex[:8]}"
-        deadline = time.monotonic() + wait_seconds
-        while not leases.acquire(self.store, name, holder, LOCK_SECONDS):
-            if time.monotonic() >= deadline:
-                raise TransientError(f"deal {deal_id} is being updated by another payment; trying again shortly", retry_after=1.0)
-            time.sleep(0.05)
-        try:
-            yield
-        finally:
-            leases.release(self.store, name, holder)
+        return leases.exclusive(self.store, f"payment.deal:{deal_id}", f"deal {deal_id} is being updated by another payment; "
+                                "trying again shortly", wait_seconds, LOCK_SECONDS)
